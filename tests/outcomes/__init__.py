@@ -1,0 +1,1 @@
+"""Tests of trialrules.outcomes against independent references."""
