@@ -1,0 +1,196 @@
+"""
+Derived values for JK500 (NCT05519384) that the rule language cannot say.
+
+``jk500_relapsed_refractory`` decides inclusion criterion 3 ("Patients who
+failed to achieve CR after two standard-dose induction therapy or had
+recurrence within six months after CR") from what the record holds:
+
+- CR dates: Conditions coded ICD-10-CM AML ``C92.01``-style codes (fifth
+  character 1, "in remission": the onset is the date of CR), and disease-status
+  Observations (value set ``aml_response_assessment``, e.g. LOINC 97509-4 /
+  88040-1) whose value is in ``aml_response_cr`` (CR or CRi).
+- Relapse dates: AML Conditions with fifth character 2 ("in relapse"; onset),
+  and disease-status Observations valued in ``aml_response_relapse``.
+- Not-in-CR assessment dates: AML Conditions with fifth character 0 ("not
+  having achieved remission"; recorded date, else onset) and disease-status
+  Observations valued in ``aml_response_not_cr`` (PR, resistant disease ...).
+- Induction courses: Procedures in ``aml_induction_course`` (one per course,
+  dated by the course start).
+
+Decision (only data dated on or before the as-of date):
+
+- Early relapse: the most recent relapse is met when it came no later than 6
+  calendar months after the start of the CR it ended (the first CR date after
+  the previous relapse); later -> not met; no dated CR before it -> unknown;
+  no relapse in a record that holds response data -> not met.
+- Refractory: counted over the induction courses after the most recent relapse
+  (all courses when there is none). With >= 2 courses: a CR between the first
+  course and the third (or the as-of date) -> not met; else a not-in-CR
+  assessment after the second course -> met; else unknown. With < 2 courses:
+  not met when CR was reached after them, else unknown.
+- Result: met if either is met, not met if both are not met, else unknown;
+  unknown (None) when the record holds none of these data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from trialrules import DerivedValue, Evidence
+
+from trialrules_jk500.arms import add_months
+
+__all__ = ["relapsed_refractory"]
+
+_ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+_IGNORED_OBSERVATION = {"entered-in-error", "cancelled", "preliminary"}
+_IGNORED_CONDITION = {"refuted", "entered-in-error"}
+_IGNORED_PROCEDURE = {"entered-in-error", "not-done"}
+_MONTHS = 6
+
+
+def _matches(vs: Any, codings: Iterable[Any]) -> Any:
+    for coding in codings:
+        if vs.matches(coding):
+            return coding
+    return None
+
+
+def _value_codings(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if hasattr(value, "code") and hasattr(value, "system"):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if hasattr(v, "code")]
+    return []
+
+
+def _collect(ctx: Any) -> dict[str, list[tuple[dt.date, str]]]:
+    as_of: dt.date = ctx.as_of
+    patient = ctx.patient
+    aml = ctx.valueset("aml")
+    assessment = ctx.valueset("aml_response_assessment")
+    cr_vs = ctx.valueset("aml_response_cr")
+    relapse_vs = ctx.valueset("aml_response_relapse")
+    not_cr_vs = ctx.valueset("aml_response_not_cr")
+    induction = ctx.valueset("aml_induction_course")
+    found: dict[str, list[tuple[dt.date, str]]] = {"cr": [], "relapse": [], "not_cr": [], "course": []}
+
+    for cond in patient.conditions:
+        if (cond.verification_status or "").lower() in _IGNORED_CONDITION:
+            continue
+        coding = _matches(aml, cond.codes)
+        if coding is None or coding.system != _ICD10CM or len(coding.code) != 6:
+            continue
+        status = coding.code[-1]
+        ref = f"Condition/{cond.id}"
+        if status == "1" and cond.onset is not None and cond.onset <= as_of:
+            found["cr"].append((cond.onset, ref))
+        elif status == "2" and cond.onset is not None and cond.onset <= as_of:
+            found["relapse"].append((cond.onset, ref))
+        elif status == "0":
+            day = cond.recorded or cond.onset
+            if day is not None and day <= as_of:
+                found["not_cr"].append((day, ref))
+
+    for obs in patient.observations:
+        if (obs.status or "").lower() in _IGNORED_OBSERVATION:
+            continue
+        if obs.date is None or obs.date > as_of or _matches(assessment, obs.codes) is None:
+            continue
+        values = _value_codings(obs.value)
+        ref = f"Observation/{obs.id}"
+        if _matches(cr_vs, values) is not None:
+            found["cr"].append((obs.date, ref))
+        elif _matches(relapse_vs, values) is not None:
+            found["relapse"].append((obs.date, ref))
+        elif _matches(not_cr_vs, values) is not None:
+            found["not_cr"].append((obs.date, ref))
+
+    for proc in patient.procedures:
+        if (proc.status or "").lower() in _IGNORED_PROCEDURE:
+            continue
+        if proc.date is None or proc.date > as_of or _matches(induction, proc.codes) is None:
+            continue
+        found["course"].append((proc.date, f"Procedure/{proc.id}"))
+
+    for key in found:
+        found[key].sort()
+    return found
+
+
+def _early_relapse(found: Mapping[str, list[tuple[dt.date, str]]]) -> tuple[bool | None, str, list[tuple[dt.date, str]]]:
+    relapses = found["relapse"]
+    if not relapses:
+        return False, "no relapse recorded", []
+    last_day, last_ref = relapses[-1]
+    previous = [d for d, _ in relapses if d < last_day]
+    floor = previous[-1] if previous else None
+    crs = [(d, r) for d, r in found["cr"] if d < last_day and (floor is None or d > floor)]
+    if not crs:
+        return None, f"relapse on {last_day} but no dated CR before it", [(last_day, last_ref)]
+    cr_day, cr_ref = crs[0]
+    limit = add_months(cr_day, _MONTHS)
+    used = [(cr_day, cr_ref), (last_day, last_ref)]
+    if last_day <= limit:
+        return True, f"relapse on {last_day}, within 6 months of CR on {cr_day}", used
+    return False, f"relapse on {last_day}, more than 6 months after CR on {cr_day}", used
+
+
+def _refractory(
+    found: Mapping[str, list[tuple[dt.date, str]]], as_of: dt.date
+) -> tuple[bool | None, str, list[tuple[dt.date, str]]]:
+    base = found["relapse"][-1][0] if found["relapse"] else None
+    after = "after the last relapse " if base is not None else ""
+    courses = [c for c in found["course"] if base is None or c[0] > base]
+    crs = [c for c in found["cr"] if base is None or c[0] > base]
+    if len(courses) < 2:
+        if crs:
+            return False, f"CR reached on {crs[0][0]}", [crs[0]]
+        return None, f"fewer than two induction courses recorded {after}".strip(), courses
+    first, second = courses[0], courses[1]
+    end = courses[2][0] if len(courses) > 2 else as_of
+    reached = [c for c in crs if first[0] <= c[0] <= end]
+    if reached:
+        return False, f"CR reached on {reached[0][0]} after induction", [first, second, reached[0]]
+    not_cr = [n for n in found["not_cr"] if second[0] < n[0] <= end]
+    if not_cr:
+        return (
+            True,
+            f"no CR after two induction courses {after}(courses {first[0]} and {second[0]}; "
+            f"not in CR on {not_cr[-1][0]})",
+            [first, second, not_cr[-1]],
+        )
+    return None, f"no response assessment after the second induction course ({second[0]})", [first, second]
+
+
+def relapsed_refractory(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
+    """Inclusion criterion 3 of JK500 from induction courses and response dates (module docstring)."""
+    found = _collect(ctx)
+    if not any(found.values()):
+        return DerivedValue(
+            value=None,
+            unit=None,
+            evidence=(),
+            reason="the record holds no induction courses, remission or relapse dates",
+        )
+    early, early_why, early_used = _early_relapse(found)
+    refractory, refr_why, refr_used = _refractory(found, ctx.as_of)
+    if early is True:
+        value, reason, used = True, early_why, early_used
+    elif refractory is True:
+        value, reason, used = True, refr_why, refr_used
+    elif early is False and refractory is False:
+        value, reason, used = False, f"not relapsed/refractory: {early_why}; {refr_why}", early_used + refr_used
+    else:
+        value, reason, used = None, f"cannot decide: {early_why}; {refr_why}", early_used + refr_used
+    seen: set[str] = set()
+    evidence = []
+    for day, ref in sorted(used):
+        if ref not in seen:
+            seen.add(ref)
+            evidence.append(Evidence(resource=ref, value=None, unit=None, date=day))
+    return DerivedValue(value=value, unit=None, evidence=tuple(evidence), reason=reason)
