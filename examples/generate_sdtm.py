@@ -119,10 +119,10 @@ def _aes(w: Writer, rng: random.Random, u: str, start: dt.datetime, dlt_flag: bo
         rel = rng.choice(RELATEDNESS)
         serious = "Y" if grade >= 3 and rng.random() < 0.5 else "N"
         onset = start.date() + dt.timedelta(days=day)
-        values: dict[str, object] = dict(
-            USUBJID=u, AETERM=term, AEDECOD=term, AEBODSYS=soc, AESER=serious, AEREL=rel,
-            AETOXGR=grade, AESTDTC=_dtc(onset), AEENDTC=_dtc(onset + dt.timedelta(days=rng.randint(1, 14))),
-        )
+        values: dict[str, object] = {
+            "USUBJID": u, "AETERM": term, "AEDECOD": term, "AEBODSYS": soc, "AESER": serious, "AEREL": rel,
+            "AETOXGR": grade, "AESTDTC": _dtc(onset), "AEENDTC": _dtc(onset + dt.timedelta(days=rng.randint(1, 14))),
+        }
         if dlt_flag:
             values["AEDLT"] = "Y" if 0 <= day <= 28 and grade >= 3 and "NOT" not in rel and "UNLIKELY" not in rel else "N"
         w.add("ae", **values)
