@@ -1,0 +1,163 @@
+"""
+The FHIR Bundle adapter: one Bundle file holding one patient's resources.
+
+Bundle types ``collection``, ``searchset``, ``transaction``, ``batch`` and
+``document`` are read (a document's Composition is skipped like any resource type
+the contract does not use). A Bundle must hold exactly one Patient; a clinical
+resource whose subject is missing or is not that Patient is skipped with a
+warning: attributing it to the only patient would be a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from trialrules.errors import InputError
+from trialrules.fhir import jsonfile
+from trialrules.fhir.references import lookup_key, reference_of, resource_keys
+from trialrules.fhir.resources import SUBJECT_FIELD, RecordBuilder
+from trialrules.fhir.where import Where, message
+from trialrules.models import InputFailure, PatientRecord
+
+BUNDLE_TYPES = frozenset({"collection", "searchset", "transaction", "batch", "document"})
+
+# Enough to recognise a Bundle whose JSON is broken (truncated...), so that this
+# adapter, not a generic "unknown input" message, explains what is wrong with it.
+_BUNDLE_HEAD = re.compile(rb'"resourceType"\s*:\s*"Bundle"')
+
+
+def _failure(file: str, text: str, resource: str | None = None, path: str | None = None) -> InputFailure:
+    return InputFailure(file, InputError(text, file=file, resource=resource, path=path).format_message())
+
+
+def record_from_bundle(document: Any, file: str) -> PatientRecord | InputFailure:
+    """Map one parsed Bundle to the patient's record, or say why it cannot be."""
+    try:
+        return _record_from_bundle(document, file)
+    except Exception as exc:  # noqa: BLE001 - a bug of ours must not stop the batch
+        # Conservative: a resource we failed to read might be the one that excludes
+        # the patient, so the whole input fails rather than dropping it.
+        return _failure(file, f"could not be read ({type(exc).__name__}: {exc})")
+
+
+def _record_from_bundle(doc: Any, file: str) -> PatientRecord | InputFailure:
+    if not isinstance(doc, dict):
+        return _failure(file, f"is not a FHIR Bundle (a JSON {type(doc).__name__}, not an object)")
+    rtype = doc.get("resourceType")
+    if rtype != "Bundle":
+        what = "has no resourceType" if rtype is None else f"has resourceType {rtype!r}"
+        return _failure(file, f"is not a FHIR Bundle: the document {what}", path="$.resourceType")
+    btype = doc.get("type")
+    entries = doc.get("entry", [])
+    if not isinstance(entries, list):
+        return _failure(file, "Bundle entry is not a list", path="$.entry")
+    warnings: list[str] = []
+    bundle_where = Where(file, None, "$", "bundle")
+    if btype not in BUNDLE_TYPES:
+        if btype is not None:
+            return _failure(file, f"Bundle type {btype!r} is not read (only "
+                            + ", ".join(sorted(BUNDLE_TYPES)) + ")", path="$.type")
+        warnings.append(message("Bundle has no type; read as a collection", bundle_where, path=".type"))
+
+    # Pass 1: locate the Patient and index every resource by the ways a reference may name it.
+    index: dict[str, dict[str, Any]] = {}
+    patients: list[tuple[int, dict[str, Any], str | None]] = []
+    resources: list[tuple[int, dict[str, Any], str | None]] = []
+    for i, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            if not (isinstance(entry, dict) and isinstance(entry.get("request"), dict)):
+                warnings.append(message("entry has no resource; skipped", bundle_where, path=f".entry[{i}]"))
+            continue  # a transaction DELETE or a GET carries no resource: nothing to read
+        full_url = entry.get("fullUrl")
+        full_url = full_url if isinstance(full_url, str) and full_url else None
+        for key in resource_keys(resource, full_url):
+            index.setdefault(key, resource)
+        if resource.get("resourceType") == "Patient":
+            patients.append((i, resource, full_url))
+        else:
+            resources.append((i, resource, full_url))
+    if not patients:
+        return _failure(file, "Bundle has no Patient resource (one patient per Bundle)", path="$.entry")
+    if len(patients) > 1:
+        where = ", ".join(f"entry[{i}]" for i, _, _ in patients[:5])
+        return _failure(file, f"Bundle has {len(patients)} Patient resources ({where}); "
+                        "a Bundle must hold exactly one patient", path="$.entry")
+
+    p_index, patient, p_url = patients[0]
+    builder = RecordBuilder(patient, _where(file, p_index, p_url), lambda ref: _lookup(index, ref), file)
+    builder.warnings[:0] = warnings
+    own = {f"Patient/{builder.id}"}
+    if p_url:
+        own.add(p_url)
+
+    # Pass 2: every clinical resource about this patient.
+    for i, resource, full_url in resources:
+        rtype = resource.get("resourceType")
+        field = SUBJECT_FIELD.get(rtype)  # type: ignore[arg-type]
+        if field is None:
+            continue  # Composition, Encounter, Medication, Practitioner...: not patient data we use
+        where = _where(file, i, full_url)
+        label = f"{rtype}/{RecordBuilder._id(resource, where)}"
+        ref = reference_of(resource.get(field))
+        if ref is None:
+            builder.warnings.append(message(f"has no {field} reference; skipped (it cannot be "
+                                            "attributed to a patient)", where, label, "." + field))
+            continue
+        if ref not in own and lookup_key(ref) not in own:
+            builder.warnings.append(message(f"{field} {ref!r} is not this Bundle's Patient; skipped",
+                                            where, label, f".{field}.reference"))
+            continue
+        builder.add(resource, where)
+    return builder.build()
+
+
+def _where(file: str, i: int, full_url: str | None) -> Where:
+    fallback = full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1] if full_url else f"entry-{i}"
+    return Where(file, None, f"$.entry[{i}].resource", fallback or f"entry-{i}")
+
+
+def _lookup(index: dict[str, dict[str, Any]], ref: str) -> dict[str, Any] | None:
+    found = index.get(ref)
+    if found is None:
+        key = lookup_key(ref)
+        found = index.get(key) if key else None
+    return found
+
+
+class BundleAdapter:
+    """Input adapter for a FHIR R4 Bundle JSON file (one patient)."""
+
+    name = "fhir-bundle"
+
+    def sniff(self, path: Path, head: Any) -> bool:
+        """A JSON object with a ``resourceType`` (Bundle or another resource, which
+        :meth:`read` then reports as not a Bundle), or an unparsable file that
+        starts like a Bundle."""
+        if isinstance(head, dict):
+            return "resourceType" in head
+        if head is None and path.is_file():
+            try:
+                with path.open("rb") as fh:
+                    return _BUNDLE_HEAD.search(fh.read(4096)) is not None
+            except OSError:
+                return False
+        return False
+
+    def read(self, path: Path, document: Any = None) -> Iterator[PatientRecord | InputFailure]:
+        """Yield the one patient's record, or one failure."""
+        file = str(path)
+        if document is None:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                yield _failure(file, f"cannot be read: {exc.strerror or exc}")
+                return
+            document, problem = jsonfile.loads(data)
+            if problem is not None:
+                yield _failure(file, problem)
+                return
+        yield record_from_bundle(document, file)

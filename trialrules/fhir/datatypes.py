@@ -1,0 +1,167 @@
+"""
+FHIR data types to the model's: CodeableConcept, Quantity, value[x], referenceRange.
+
+Functions take ``warn(text, path)`` to report a problem that did not stop reading;
+``path`` is relative to the resource (``.valueQuantity.code``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from trialrules.models import Coding, Quantity, ReferenceRange, Value
+
+Warn = Callable[[str, str], None]
+
+UCUM = "http://unitsofmeasure.org"
+
+# Codings repeat massively across patients (the same LOINC code and display):
+# sharing the frozen instances saves memory and time. Bounded so a feed with
+# millions of distinct codes cannot grow it without limit.
+_CODINGS: dict[tuple[str, Any, Any], Coding] = {}
+_CODINGS_MAX = 200_000
+
+
+def coding(code: str, system: Any, display: Any) -> Coding:
+    """A (shared) Coding; a non-string system or display is dropped."""
+    key = (code, system, display)
+    found = _CODINGS.get(key)
+    if found is None:
+        found = Coding(
+            code,
+            system if isinstance(system, str) else None,
+            display if isinstance(display, str) else None,
+        )
+        if len(_CODINGS) >= _CODINGS_MAX:
+            _CODINGS.clear()
+        _CODINGS[key] = found
+    return found
+
+
+def codings(concept: Any) -> tuple[Coding, ...]:
+    """Every Coding with a code in a CodeableConcept (all of them: real feeds send
+    several codes for one test, and any may be the one a value set holds)."""
+    if not isinstance(concept, dict):
+        return ()
+    raw = concept.get("coding")
+    if not isinstance(raw, list):
+        return ()
+    out = []
+    for c in raw:
+        if isinstance(c, dict):
+            code = c.get("code")
+            if isinstance(code, str) and code:
+                out.append(coding(code, c.get("system"), c.get("display")))
+    return tuple(out)
+
+
+def status_code(value: Any) -> str | None:
+    """The code of a status CodeableConcept (``clinicalStatus``...); a bare string
+    (as older feeds send it) is accepted too."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        raw = value.get("coding")
+        if isinstance(raw, list):
+            for c in raw:
+                if isinstance(c, dict) and isinstance(c.get("code"), str):
+                    return str(c["code"])
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _dimensionless(unit: str) -> bool:
+    """UCUM ``1`` or a bare annotation (``{INR}``, ``{score}``): a pure number."""
+    return unit == "1" or (unit.startswith("{") and unit.endswith("}") and "}" not in unit[1:-1])
+
+
+def quantity(raw: Any, path: str, warn: Warn) -> Quantity | None:
+    """A FHIR Quantity with its UCUM code as unit.
+
+    No UCUM code (missing, or a non-UCUM system): the value is kept with unit None
+    and a warning, and the engine then reports it unusable; the human-readable
+    ``unit`` text is never trusted as a unit. A comparator (``<0.5``) makes the
+    value inexact, so it is not kept as a number at all.
+    """
+    if not isinstance(raw, dict):
+        warn("is not a Quantity object", path)
+        return None
+    value = _number(raw.get("value"))
+    if value is None:
+        warn("Quantity has no numeric value", path + ".value")
+        return None
+    if "comparator" in raw:
+        warn(f"Quantity has comparator {raw['comparator']!r}: not an exact value, not used",
+             path + ".comparator")
+        return None
+    code, system = raw.get("code"), raw.get("system")
+    if system is not None and system != UCUM:
+        warn(f"unit system {system!r} is not UCUM ({UCUM}); the value has no usable unit",
+             path + ".system")
+        return Quantity(value, None)
+    if not isinstance(code, str) or not code:
+        shown = f" (unit text {raw['unit']!r} is not a code)" if isinstance(raw.get("unit"), str) else ""
+        warn(f"Quantity has no UCUM unit code{shown}; the value has no usable unit", path + ".code")
+        return Quantity(value, None)
+    return Quantity(value, code)
+
+
+def observation_value(resource: dict[str, Any], warn: Warn) -> Value:
+    """An Observation's (or component's) value[x] as the model's Value."""
+    if "valueQuantity" in resource:
+        q = quantity(resource["valueQuantity"], ".valueQuantity", warn)
+        if q is not None and q.unit is not None and _dimensionless(q.unit):
+            return q.value  # a score or ratio: the number alone, as native records give it
+        return q
+    if "valueCodeableConcept" in resource:
+        concept = resource["valueCodeableConcept"]
+        codes = codings(concept)
+        text = concept.get("text") if isinstance(concept, dict) else None
+        if codes:
+            first = codes[0]
+            if first.display is None and isinstance(text, str):
+                first = Coding(first.code, first.system, text)  # keep the words for text_in
+            return first
+        if isinstance(text, str) and text:
+            return text
+        warn("CodeableConcept has neither a coding nor text", ".valueCodeableConcept")
+        return None
+    for key, kind in (("valueBoolean", bool), ("valueString", str), ("valueInteger", int)):
+        if key in resource:
+            value = resource[key]
+            # bool is an int in Python: keep the FHIR types apart.
+            if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
+                return value  # type: ignore[no-any-return]
+            warn(f"{value!r} is not a {kind.__name__}", "." + key)
+            return None
+    for key in resource:
+        if key.startswith("value") and key[5:6].isupper():
+            warn(f"{key} is not read (only Quantity, CodeableConcept, boolean, string, integer)",
+                 "." + key)
+            return None
+    return None
+
+
+def reference_range(raw: Any, warn: Warn) -> ReferenceRange | None:
+    """The normal range: the first range with no ``type`` or type ``normal``."""
+    if not isinstance(raw, list):
+        return None
+    for i, rr in enumerate(raw):
+        if not isinstance(rr, dict):
+            continue
+        kind = status_code(rr.get("type"))
+        if kind not in (None, "normal"):
+            continue
+        path = f".referenceRange[{i}]"
+        low = quantity(rr["low"], path + ".low", warn) if "low" in rr else None
+        high = quantity(rr["high"], path + ".high", warn) if "high" in rr else None
+        if low is None and high is None:
+            return None
+        return ReferenceRange(low, high)
+    return None

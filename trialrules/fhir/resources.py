@@ -1,0 +1,489 @@
+"""
+One patient's FHIR resources to a :class:`PatientRecord` (CONTRACT.md section 5).
+
+:class:`RecordBuilder` takes the Patient first, then each clinical resource in turn
+(with where it came from, for warnings). Resources whose status says they never
+happened (entered in error, refuted, not done...) are skipped; everything else is
+kept, with a warning for any part that could not be read.
+
+Partial dates (``2019``, ``2019-05``) are resolved towards keeping the patient safe:
+
+* ``birthDate``: None (age unknown, so age criteria stay ``unknown``);
+* the start of a period (onset, medication start, procedure start): its first day;
+* the end of a period (abatement, medication end): its last day;
+* a single date on a record that has a period (a MedicationStatement's
+  ``effectiveDateTime``, a Procedure's ``performedDateTime``): the whole month or
+  year, first to last day, so a window search sees every day it may have been;
+* a single date on a record without a period (Observation, Immunization,
+  AllergyIntolerance): None, because neither end is safe (a lab result dated only
+  to the month must not be judged as if it were recent, nor a live vaccine as if
+  it were old).
+
+Every partial date, and every value that is not a FHIR date, gives a warning.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from trialrules.fhir import dates
+from trialrules.fhir.datatypes import (
+    UCUM,
+    codings,
+    observation_value,
+    reference_range,
+    status_code,
+)
+from trialrules.fhir.references import reference_of
+from trialrules.fhir.where import Where, message
+from trialrules.models import (
+    Allergy,
+    Coding,
+    Condition,
+    Immunization,
+    Medication,
+    Observation,
+    PatientRecord,
+    Procedure,
+)
+
+#: Finds a Medication resource for a (non-contained) reference, or None.
+MedicationLookup = Callable[[str], "dict[str, Any] | None"]
+
+#: Statuses meaning the resource does not describe something that happened.
+OBSERVATION_SKIP = frozenset({"entered-in-error", "cancelled", "preliminary"})
+VERIFICATION_SKIP = frozenset({"refuted", "entered-in-error"})
+MEDICATION_SKIP = {
+    "MedicationStatement": frozenset({"entered-in-error", "not-taken", "cancelled"}),
+    "MedicationAdministration": frozenset({"entered-in-error", "not-done"}),
+    # a draft was never ordered; a cancelled order was never given
+    "MedicationRequest": frozenset({"entered-in-error", "cancelled", "draft"}),
+}
+PROCEDURE_SKIP = frozenset({"entered-in-error", "not-done", "preparation"})
+IMMUNIZATION_SKIP = frozenset({"entered-in-error", "not-done"})
+QUESTIONNAIRE_KEEP = frozenset({"completed", "amended"})
+
+SEXES = frozenset({"female", "male", "other", "unknown"})
+
+#: The element naming the patient, by resource type.
+SUBJECT_FIELD = {
+    "Observation": "subject",
+    "Condition": "subject",
+    "MedicationStatement": "subject",
+    "MedicationAdministration": "subject",
+    "MedicationRequest": "subject",
+    "Procedure": "subject",
+    "AllergyIntolerance": "patient",
+    "Immunization": "patient",
+    "QuestionnaireResponse": "subject",
+}
+
+_AGE_UNITS = {"a": 12, "mo": 1}  # in months; weeks and days are added as days
+_AGE_DAYS = {"wk": 7, "d": 1}
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class RecordBuilder:
+    """Accumulates one patient's record; :meth:`build` returns it."""
+
+    def __init__(
+        self, patient: dict[str, Any], where: Where, medications: MedicationLookup,
+        source: str,
+    ) -> None:
+        self.warnings: list[str] = []
+        self._medications = medications
+        self._source = source
+        self.id = self._id(patient, where)
+        label = "Patient/" + self.id
+        self.birth_date: dt.date | None = None
+        if "birthDate" in patient:
+            parsed = self._parse(patient["birthDate"], "date", label, where, ".birthDate")
+            if parsed is not None:
+                if parsed.partial:
+                    self._warn(f"birthDate {patient['birthDate']!r} gives only {parsed.describe()}; "
+                               "age is unknown", where, label, ".birthDate")
+                else:
+                    self.birth_date = parsed.first
+        gender = patient.get("gender")
+        self.sex: Any = None
+        if gender in SEXES:
+            self.sex = gender
+        elif gender is not None:
+            self._warn(f"gender {gender!r} is not a FHIR administrative gender", where, label, ".gender")
+        self.observations: list[Observation] = []
+        self.conditions: list[Condition] = []
+        self.medications: list[Medication] = []
+        self.procedures: list[Procedure] = []
+        self.allergies: list[Allergy] = []
+        self.immunizations: list[Immunization] = []
+        self._answers: list[tuple[dt.date, int, dict[str, bool]]] = []
+        self._handlers: dict[str, Callable[[dict[str, Any], Where, str], None]] = {
+            "Observation": self._observation,
+            "Condition": self._condition,
+            "MedicationStatement": self._medication,
+            "MedicationAdministration": self._medication,
+            "MedicationRequest": self._medication,
+            "Procedure": self._procedure,
+            "AllergyIntolerance": self._allergy,
+            "Immunization": self._immunization,
+            "QuestionnaireResponse": self._questionnaire_response,
+        }
+
+    # -- plumbing ----------------------------------------------------------
+
+    @staticmethod
+    def _id(resource: dict[str, Any], where: Where) -> str:
+        rid = resource.get("id")
+        return rid if isinstance(rid, str) and rid else where.fallback_id
+
+    def _warn(self, text: str, where: Where, label: str, path: str = "") -> None:
+        self.warnings.append(message(text, where, label, path))
+
+    def _parse(self, value: Any, kind: str, label: str, where: Where, path: str) -> dates.FhirDate | None:
+        parsed = dates.parse(value, kind)
+        if isinstance(parsed, str):
+            self._warn(parsed + "; the date is not used", where, label, path)
+            return None
+        return parsed
+
+    def _point(self, value: Any, label: str, where: Where, path: str) -> dt.date | None:
+        """A single date on a record without a period: partial -> None."""
+        parsed = self._parse(value, "dateTime", label, where, path)
+        if parsed is None:
+            return None
+        if parsed.partial:
+            self._warn(f"{value!r} gives only {parsed.describe()}; the date is not used",
+                       where, label, path)
+            return None
+        return parsed.first
+
+    def _bound(self, value: Any, label: str, where: Where, path: str, last: bool) -> dt.date | None:
+        """The start (``last=False``) or end of a period: partial -> first or last day."""
+        parsed = self._parse(value, "dateTime", label, where, path)
+        if parsed is None:
+            return None
+        if parsed.partial:
+            which = "last" if last else "first"
+            self._warn(f"{value!r} gives only {parsed.describe()}; taken as its {which} day",
+                       where, label, path)
+        return parsed.last if last else parsed.first
+
+    def _span(self, value: Any, label: str, where: Where, path: str) -> tuple[dt.date | None, dt.date | None]:
+        """A single date on a record with a period: the whole span it may mean."""
+        parsed = self._parse(value, "dateTime", label, where, path)
+        if parsed is None:
+            return None, None
+        if parsed.partial:
+            self._warn(f"{value!r} gives only {parsed.describe()}; taken as that whole period",
+                       where, label, path)
+        return parsed.first, parsed.last
+
+    def _period(self, raw: Any, label: str, where: Where, path: str) -> tuple[dt.date | None, dt.date | None]:
+        if not isinstance(raw, dict):
+            self._warn("is not a Period object", where, label, path)
+            return None, None
+        start = self._bound(raw["start"], label, where, path + ".start", last=False) if "start" in raw else None
+        end = self._bound(raw["end"], label, where, path + ".end", last=True) if "end" in raw else None
+        return start, end
+
+    def _age(self, raw: Any, label: str, where: Where, path: str, last: bool) -> dt.date | None:
+        """An Age as a date from birthDate: the first (or last) day of that year of age."""
+        if not isinstance(raw, dict) or isinstance(raw.get("value"), bool) or not isinstance(
+            raw.get("value"), (int, float)
+        ):
+            self._warn("is not an Age with a numeric value", where, label, path)
+            return None
+        if raw.get("system", UCUM) != UCUM or raw.get("code") not in (*_AGE_UNITS, *_AGE_DAYS):
+            self._warn(f"Age unit {raw.get('code')!r} is not a UCUM age unit (a, mo, wk, d)",
+                       where, label, path)
+            return None
+        if self.birth_date is None:
+            self._warn("an Age cannot be dated without a full birthDate", where, label, path)
+            return None
+        value, code = float(raw["value"]), raw["code"]
+        try:
+            if code in _AGE_DAYS:
+                return self.birth_date + dt.timedelta(days=int(value * _AGE_DAYS[code]))
+            months = int(value * _AGE_UNITS[code])
+            first = _add_months(self.birth_date, months)
+            if not last:
+                return first
+            return _add_months(self.birth_date, months + _AGE_UNITS[code]) - dt.timedelta(days=1)
+        except (ValueError, OverflowError):
+            self._warn(f"Age {value:g} {code} is out of range", where, label, path)
+            return None
+
+    def _choice(
+        self, resource: dict[str, Any], stem: str, label: str, where: Where, last: bool,
+    ) -> dt.date | None:
+        """onset[x] / abatement[x] / performed[x] as one date (start or end)."""
+        if stem + "DateTime" in resource:
+            return self._bound(resource[stem + "DateTime"], label, where, f".{stem}DateTime", last)
+        if stem + "Period" in resource:
+            start, end = self._period(resource[stem + "Period"], label, where, f".{stem}Period")
+            if last:
+                return end if end is not None else start
+            return start
+        if stem + "Age" in resource:
+            return self._age(resource[stem + "Age"], label, where, f".{stem}Age", last)
+        if stem + "Range" in resource:
+            rng = resource[stem + "Range"]
+            side = "high" if last else "low"
+            if isinstance(rng, dict) and side in rng:
+                return self._age(rng[side], label, where, f".{stem}Range.{side}", last)
+            self._warn(f"Range has no {side} age; the date is not used", where, label, f".{stem}Range")
+            return None
+        if stem + "String" in resource:
+            self._warn(f"{resource[stem + 'String']!r} is text, not a date; the date is not used",
+                       where, label, f".{stem}String")
+        return None
+
+    def _codes(self, resource: dict[str, Any], key: str, label: str, where: Where) -> tuple[Coding, ...]:
+        found = codings(resource.get(key))
+        if not found:
+            self._warn(f"has no coded {key} (a coding with a code); it cannot match any value set",
+                       where, label, "." + key)
+        return found
+
+    # -- resources ---------------------------------------------------------
+
+    def add(self, resource: dict[str, Any], where: Where) -> None:
+        """Add one clinical resource (other resource types are ignored)."""
+        handler = self._handlers.get(resource.get("resourceType"))  # type: ignore[arg-type]
+        if handler is not None:
+            handler(resource, where, self._id(resource, where))
+
+    def _observation(self, r: dict[str, Any], where: Where, rid: str) -> None:
+        status = r.get("status")
+        if status in OBSERVATION_SKIP:
+            return
+        label = "Observation/" + rid
+
+        def warn(text: str, path: str) -> None:
+            self._warn(text, where, label, path)
+
+        codes = self._codes(r, "code", label, where)
+        value = observation_value(r, warn)
+        date: dt.date | None = None
+        if "effectiveDateTime" in r:
+            date = self._point(r["effectiveDateTime"], label, where, ".effectiveDateTime")
+        elif "effectiveInstant" in r:
+            date = self._point(r["effectiveInstant"], label, where, ".effectiveInstant")
+        elif "effectivePeriod" in r:
+            p = r["effectivePeriod"]
+            key = "end" if isinstance(p, dict) and "end" in p else "start"
+            if isinstance(p, dict) and key in p:
+                date = self._point(p[key], label, where, f".effectivePeriod.{key}")
+        if date is None and "issued" in r:
+            date = self._point(r["issued"], label, where, ".issued")
+        rr = reference_range(r.get("referenceRange"), warn)
+        self.observations.append(Observation(rid, codes, value, date, rr, _str(status)))
+
+    def _condition(self, r: dict[str, Any], where: Where, rid: str) -> None:
+        verification = status_code(r.get("verificationStatus"))
+        if verification in VERIFICATION_SKIP:
+            return
+        label = "Condition/" + rid
+        recorded = None
+        if "recordedDate" in r:
+            recorded = self._bound(r["recordedDate"], label, where, ".recordedDate", last=False)
+        self.conditions.append(Condition(
+            rid,
+            self._codes(r, "code", label, where),
+            status_code(r.get("clinicalStatus")),
+            verification,
+            self._choice(r, "onset", label, where, last=False),
+            self._choice(r, "abatement", label, where, last=True),
+            recorded,
+        ))
+
+    def _medication(self, r: dict[str, Any], where: Where, rid: str) -> None:
+        kind = r["resourceType"]
+        status = r.get("status")
+        if status in MEDICATION_SKIP[kind]:
+            return
+        label = f"{kind}/{rid}"
+        codes = self._medication_codes(r, label, where)
+        start: dt.date | None = None
+        end: dt.date | None = None
+        if kind == "MedicationRequest":
+            start, end = self._request_dates(r, label, where)
+        elif "effectiveDateTime" in r:
+            start, end = self._span(r["effectiveDateTime"], label, where, ".effectiveDateTime")
+        elif "effectivePeriod" in r:
+            start, end = self._period(r["effectivePeriod"], label, where, ".effectivePeriod")
+        self.medications.append(Medication(rid, codes, start, end, _str(status), kind))
+
+    def _request_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[dt.date | None, dt.date | None]:
+        """authoredOn, narrowed or widened by dosageInstruction timing bounds."""
+        start = end = None
+        if "authoredOn" in r:
+            start = self._bound(r["authoredOn"], label, where, ".authoredOn", last=False)
+        starts: list[dt.date] = []
+        ends: list[dt.date | None] = []
+        instructions = r.get("dosageInstruction")
+        for i, d in enumerate(instructions if isinstance(instructions, list) else ()):
+            timing = d.get("timing") if isinstance(d, dict) else None
+            repeat = timing.get("repeat") if isinstance(timing, dict) else None
+            if isinstance(repeat, dict) and "boundsPeriod" in repeat:
+                s, e = self._period(repeat["boundsPeriod"], label, where,
+                                    f".dosageInstruction[{i}].timing.repeat.boundsPeriod")
+                if s is not None:
+                    starts.append(s)
+                ends.append(e)
+        if starts:
+            start = min(starts)
+        if ends:  # an open-ended instruction means the order has no end
+            end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
+        return start, end
+
+    def _medication_codes(self, r: dict[str, Any], label: str, where: Where) -> tuple[Coding, ...]:
+        if "medicationCodeableConcept" in r:
+            return self._codes(r, "medicationCodeableConcept", label, where)
+        ref = reference_of(r.get("medicationReference"))
+        if ref is None:
+            self._warn("has no medicationCodeableConcept or medicationReference; "
+                       "it cannot match any value set", where, label)
+            return ()
+        med = self._resolve_medication(r, ref)
+        if med is None:
+            self._warn(f"medicationReference {ref!r} is neither a contained nor a bundled "
+                       "Medication; it cannot match any value set", where, label, ".medicationReference")
+            return ()
+        found = list(codings(med.get("code")))
+        # Value sets hold ingredient (RxNorm IN) codes, products rarely: add the ingredients.
+        ingredients = med.get("ingredient")
+        for ing in ingredients if isinstance(ingredients, list) else ():
+            if not isinstance(ing, dict):
+                continue
+            if "itemCodeableConcept" in ing:
+                found.extend(codings(ing["itemCodeableConcept"]))
+            else:
+                iref = reference_of(ing.get("itemReference"))
+                item = self._resolve_medication(med, iref) if iref else None
+                if item is not None:
+                    found.extend(codings(item.get("code")))
+        unique = tuple(dict.fromkeys(found))
+        if not unique:
+            self._warn(f"Medication {ref!r} has no coded code or ingredient; it cannot match "
+                       "any value set", where, label, ".medicationReference")
+        return unique
+
+    def _resolve_medication(self, holder: dict[str, Any], ref: str) -> dict[str, Any] | None:
+        if ref.startswith("#"):
+            contained = holder.get("contained")
+            for c in contained if isinstance(contained, list) else ():
+                if isinstance(c, dict) and c.get("id") == ref[1:] and c.get("resourceType") == "Medication":
+                    return c
+            return None
+        med = self._medications(ref)
+        return med if isinstance(med, dict) and med.get("resourceType") == "Medication" else None
+
+    def _procedure(self, r: dict[str, Any], where: Where, rid: str) -> None:
+        status = r.get("status")
+        if status in PROCEDURE_SKIP:
+            return
+        label = "Procedure/" + rid
+        start: dt.date | None = None
+        end: dt.date | None = None
+        if "performedDateTime" in r:
+            start, end = self._span(r["performedDateTime"], label, where, ".performedDateTime")
+            if end == start:  # a full date: a point in time, no period
+                end = None
+        elif "performedPeriod" in r:
+            start, end = self._period(r["performedPeriod"], label, where, ".performedPeriod")
+        else:
+            start = self._choice(r, "performed", label, where, last=False)
+        self.procedures.append(Procedure(rid, self._codes(r, "code", label, where), start, end, _str(status)))
+
+    def _allergy(self, r: dict[str, Any], where: Where, rid: str) -> None:
+        verification = status_code(r.get("verificationStatus"))
+        if verification in VERIFICATION_SKIP:
+            return
+        label = "AllergyIntolerance/" + rid
+        date = None
+        if "onsetDateTime" in r:
+            date = self._point(r["onsetDateTime"], label, where, ".onsetDateTime")
+        elif "recordedDate" in r:
+            date = self._point(r["recordedDate"], label, where, ".recordedDate")
+        self.allergies.append(Allergy(
+            rid, self._codes(r, "code", label, where),
+            status_code(r.get("clinicalStatus")), verification, date,
+        ))
+
+    def _immunization(self, r: dict[str, Any], where: Where, rid: str) -> None:
+        status = r.get("status")
+        if status in IMMUNIZATION_SKIP:
+            return
+        label = "Immunization/" + rid
+        date = None
+        if "occurrenceDateTime" in r:
+            date = self._point(r["occurrenceDateTime"], label, where, ".occurrenceDateTime")
+        elif "occurrenceString" in r:
+            self._warn(f"{r['occurrenceString']!r} is text, not a date; the date is not used",
+                       where, label, ".occurrenceString")
+        self.immunizations.append(Immunization(
+            rid, self._codes(r, "vaccineCode", label, where), date, _str(status)))
+
+    def _questionnaire_response(self, r: dict[str, Any], where: Where, rid: str) -> None:
+        if r.get("status") not in QUESTIONNAIRE_KEEP:
+            return
+        label = "QuestionnaireResponse/" + rid
+        authored = dt.date.min
+        if "authored" in r:
+            parsed = self._parse(r["authored"], "dateTime", label, where, ".authored")
+            authored = parsed.last if parsed is not None else dt.date.min
+        found: dict[str, bool] = {}
+        _collect_answers(r.get("item"), found)
+        # the latest response wins where two disagree; ties keep the input order
+        self._answers.append((authored, len(self._answers), found))
+
+    def build(self) -> PatientRecord:
+        attestations: dict[str, bool] = {}
+        for _, _, found in sorted(self._answers, key=lambda a: (a[0], a[1])):
+            attestations.update(found)
+        return PatientRecord(
+            id=self.id,
+            birth_date=self.birth_date,
+            sex=self.sex,
+            observations=tuple(self.observations),
+            conditions=tuple(self.conditions),
+            medications=tuple(self.medications),
+            procedures=tuple(self.procedures),
+            allergies=tuple(self.allergies),
+            immunizations=tuple(self.immunizations),
+            attestations=attestations,
+            source=self._source,
+            warnings=tuple(self.warnings),
+        )
+
+
+def _collect_answers(items: Any, found: dict[str, bool], depth: int = 0) -> None:
+    """Boolean answers by linkId, through nested items and answers' items."""
+    if not isinstance(items, list) or depth > 50:  # depth: a hostile document cannot recurse us out
+        return
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        link = item.get("linkId")
+        answers = item.get("answer")
+        for answer in answers if isinstance(answers, list) else ():
+            if not isinstance(answer, dict):
+                continue
+            value = answer.get("valueBoolean")
+            if isinstance(link, str) and isinstance(value, bool) and link not in found:
+                found[link] = value
+            _collect_answers(answer.get("item"), found, depth + 1)
+        _collect_answers(item.get("item"), found, depth + 1)
