@@ -29,7 +29,8 @@ Decision (only data dated on or before the as-of date):
   assessment after the second course -> met; else unknown. With < 2 courses:
   not met when CR was reached after them, else unknown.
 - Result: met if either is met, not met if both are not met, else unknown;
-  unknown (None) when the record holds none of these data.
+  unknown (None) when the record holds none of these data. The value is 1
+  (relapsed/refractory) or 0 (not), for ``op: "==", value: 1`` in the rule.
 """
 
 from __future__ import annotations
@@ -180,11 +181,11 @@ def relapsed_refractory(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
     early, early_why, early_used = _early_relapse(found)
     refractory, refr_why, refr_used = _refractory(found, ctx.as_of)
     if early is True:
-        value, reason, used = True, early_why, early_used
+        value, reason, used = 1, early_why, early_used
     elif refractory is True:
-        value, reason, used = True, refr_why, refr_used
+        value, reason, used = 1, refr_why, refr_used
     elif early is False and refractory is False:
-        value, reason, used = False, f"not relapsed/refractory: {early_why}; {refr_why}", early_used + refr_used
+        value, reason, used = 0, f"not relapsed/refractory: {early_why}; {refr_why}", early_used + refr_used
     else:
         value, reason, used = None, f"cannot decide: {early_why}; {refr_why}", early_used + refr_used
     seen: set[str] = set()
