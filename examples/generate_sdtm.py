@@ -267,7 +267,7 @@ def generate_jk500(rng: random.Random) -> Writer:
         w.add("lb", USUBJID=u, LBTESTCD="MRD", LBTEST="Minimal residual disease (flow)", LBCAT="MRD",
               LBSTRESC=f"{mrd:.3f}", LBSTRESN=round(mrd, 3), LBSTRESU="%", LBBLFL="Y", VISIT="BASELINE",
               VISITNUM=0, LBDTC=_dtc(start - dt.timedelta(days=3)))
-        for day, res in zip(days, path):
+        for day, res in zip(days, path, strict=False):
             when = start.date() + dt.timedelta(days=day)
             w.add("rs", USUBJID=u, RSTESTCD="OVRLRESP", RSTEST="Overall Response", RSCAT="ELN 2017",
                   RSORRES=res, RSSTRESC=res.upper(), VISIT=f"DAY {day}", RSDTC=_dtc(when))

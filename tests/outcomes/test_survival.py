@@ -88,7 +88,7 @@ def test_curve_and_bands_match_lifelines_in_process(dataset: str, stratum: str) 
     sf = kmf.survival_function_.iloc[:, 0]
     lo_ref = kmf.confidence_interval_.iloc[:, 0]
     hi_ref = kmf.confidence_interval_.iloc[:, 1]
-    for t, s, lo, hi in zip(fit.time, fit.surv, fit.lower, fit.upper):
+    for t, s, lo, hi in zip(fit.time, fit.surv, fit.lower, fit.upper, strict=False):
         assert float(sf.loc[t]) == pytest.approx(s, abs=1e-12)
         if lo is not None and 0 < s < 1:
             assert float(lo_ref.loc[t]) == pytest.approx(lo, abs=1e-9)

@@ -331,7 +331,7 @@ def _km_results(
             _result(group, "events", float(fit.events), None, len(recs), "subjects",
                     [r.usubjid for r in recs if r.event])
         )
-        for t, k in zip(at_risk, survival.numbers_at_risk(fit, at_risk)):
+        for t, k in zip(at_risk, survival.numbers_at_risk(fit, at_risk), strict=False):
             out.append(_result(group, f"n_at_risk_{t}m", float(k), None, len(recs), "subjects",
                                [r.usubjid for r in recs if r.months >= t]))
     return out
@@ -393,7 +393,7 @@ def _change_summaries(study: StudyData, params: Mapping[str, Any], default_tests
                     ("pchg", [r.pchg for r in vr], "%"),
                 ) + ((("fold", [r.aval / r.base if r.base else None for r in vr], "1"),) if fold else ()):
                     s = change.summarise(values)
-                    subj = [r.usubjid for r, v in zip(vr, values) if v is not None]
+                    subj = [r.usubjid for r, v in zip(vr, values, strict=False) if v is not None]
                     out.append(_result(group, f"{test}:{visit}:{kind}", s.mean, None, s.n, unit, subj,
                                        median=s.median, min=s.min, max=s.max, statistic="mean"))
             if fold and recs:
@@ -528,7 +528,7 @@ def compute_pk(study: StudyData, params: Mapping[str, Any]) -> list[Result]:
         group = {"subject": u}
         if len(analytes) > 1:
             group["analyte"] = analyte
-        n_used = len([c for t, c in zip(times, concs) if c is not None and (not window or window[0] <= t <= window[1])])
+        n_used = len([c for t, c in zip(times, concs, strict=False) if c is not None and (not window or window[0] <= t <= window[1])])
         for name, value in res.parameters().items():
             extra: dict[str, Any] = {"arm": arm_of.get(u, ""), "analyte": analyte, "auc_method": method,
                                      "blq_rule": res.blq_rule}

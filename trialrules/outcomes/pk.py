@@ -138,7 +138,7 @@ def clean_blq(
     Returns:
         (times, concs) after cleaning.
     """
-    pairs = sorted((t, c) for t, c in zip(times, concs) if c is not None and not math.isnan(c))
+    pairs = sorted((t, c) for t, c in zip(times, concs, strict=False) if c is not None and not math.isnan(c))
     positive = [i for i, (_, c) in enumerate(pairs) if c > 0]
     if not positive:
         return [t for t, _ in pairs], [c for _, c in pairs]
@@ -172,7 +172,7 @@ def _ols(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float, float]
     mx = sum(xs) / n
     my = sum(ys) / n
     sxx = sum((x - mx) ** 2 for x in xs)
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=False))
     syy = sum((y - my) ** 2 for y in ys)
     slope = sxy / sxx
     intercept = my - slope * mx
@@ -202,7 +202,7 @@ def lambda_z(
         The chosen :class:`LambdaZ`, or None with too few points or no
         window with a negative slope (PKNCA #107, #583).
     """
-    cand = [(t, c) for t, c in zip(times, concs) if t > tmax and c > 0]
+    cand = [(t, c) for t, c in zip(times, concs, strict=False) if t > tmax and c > 0]
     if len(cand) < min_points:
         return None
     fits: list[LambdaZ] = []
@@ -247,7 +247,7 @@ def nca(
         raise ValueError(f"unknown auc_method {auc_method!r}")
     if window is not None:
         lo, hi = window
-        sel = [(t, c) for t, c in zip(times, concs) if lo <= t <= hi]
+        sel = [(t, c) for t, c in zip(times, concs, strict=False) if lo <= t <= hi]
         times, concs = [t for t, _ in sel], [c for _, c in sel]
     ts, cs = clean_blq(times, concs)
     empty = NCAResult(None, None, None, None, None, None, None, None, None, None, auc_method)

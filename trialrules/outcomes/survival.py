@@ -116,7 +116,7 @@ def kaplan_meier(
         raise ValueError(f"unknown conf_type {conf_type!r}")
     z = norm_ppf(1.0 - (1.0 - conf_level) / 2.0)
     table: dict[float, list[int]] = {}
-    for t, e in zip(times, events):
+    for t, e in zip(times, events, strict=False):
         row = table.setdefault(float(t), [0, 0])
         row[0 if e else 1] += 1
     at_risk = len(times)
@@ -181,7 +181,7 @@ def _first_at_or_below_r(
     the midpoint of that flat, running to the last time if the curve ends
     there; if the curve never reaches p the answer is None (R's NA).
     """
-    pts = [(0.0, 1.0)] + [(t, v) for t, v in zip(times, values) if v is not None]
+    pts = [(0.0, 1.0)] + [(t, v) for t, v in zip(times, values, strict=False) if v is not None]
     xmax = times[-1] if times else 0.0
     seen: set[float] = set()
     xs: list[float] = []
@@ -207,7 +207,7 @@ def _first_at_or_below_exact(
     times: Sequence[float], values: Sequence[float | None], p: float
 ) -> float | None:
     """lifelines ``qth_survival_time``: first time with value ≤ p (exact)."""
-    for t, v in zip(times, values):
+    for t, v in zip(times, values, strict=False):
         if v is not None and v <= p:
             return t
     return None
@@ -257,7 +257,7 @@ def survival_at(fit: KMFit, t: float) -> float:
         The survival probability at t.
     """
     s = 1.0
-    for ti, si in zip(fit.time, fit.surv):
+    for ti, si in zip(fit.time, fit.surv, strict=False):
         if ti > t:
             break
         s = si
@@ -280,6 +280,6 @@ def numbers_at_risk(fit: KMFit, at: Iterable[float]) -> list[int]:
     out = []
     for t in at:
         # the first row at or after t holds everyone still followed at t
-        count = next((ni for ti, ni in zip(fit.time, fit.n_risk) if ti >= t), 0)
+        count = next((ni for ti, ni in zip(fit.time, fit.n_risk, strict=False) if ti >= t), 0)
         out.append(count)
     return out

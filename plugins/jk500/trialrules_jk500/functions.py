@@ -45,7 +45,6 @@ from trialrules_jk500.arms import add_months
 
 __all__ = ["relapsed_refractory"]
 
-_ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 _IGNORED_OBSERVATION = {"entered-in-error", "cancelled", "preliminary"}
 _IGNORED_CONDITION = {"refuted", "entered-in-error"}
 _IGNORED_PROCEDURE = {"entered-in-error", "not-done"}
@@ -84,7 +83,7 @@ def _collect(ctx: Any) -> dict[str, list[tuple[dt.date, str]]]:
         if (cond.verification_status or "").lower() in _IGNORED_CONDITION:
             continue
         coding = _matches(aml, cond.codes)
-        if coding is None or coding.system != _ICD10CM or len(coding.code) != 6:
+        if coding is None or "icd-10-cm" not in (coding.system or "").lower() or len(coding.code) != 6:
             continue
         status = coding.code[-1]
         ref = f"Condition/{cond.id}"

@@ -1,0 +1,162 @@
+"""
+Derived values for the CEL001 rules that the rule language cannot express.
+
+Trial: CEL001 injection in advanced solid tumours (ClinicalTrials.gov record, last
+update posted 2025-12-02). ``cel001_lines_of_therapy`` reads the medication history
+for the footnote "standard treatment failure" of inclusion criterion 3;
+``cel001_serum_hcg_negative`` reads a serum pregnancy test reported either as a coded
+or text result or as a number (inclusion criterion 8).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity
+
+#: Drugs started within this many days of a line's first drug belong to that line.
+REGIMEN_DAYS = 28
+#: A gap longer than this without any systemic therapy starts a new line.
+GAP_DAYS = 120
+
+_SKIP_MED_STATUS = frozenset({"entered-in-error", "cancelled", "not-taken", "draft"})
+_ONGOING = frozenset({"active", "in-progress", "on-hold", "intended"})
+
+
+def _drug_key(codes: tuple[Coding, ...], matcher: Any) -> str:
+    for c in codes:
+        if matcher.matches(c):
+            return f"{c.system}|{c.code.replace('.', '').upper()}"
+    return f"{codes[0].system}|{codes[0].code}"
+
+
+def _label(codes: tuple[Coding, ...]) -> str:
+    for c in codes:
+        if c.display:
+            return c.display
+    return codes[0].code
+
+
+def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
+    """Distinct lines of systemic anticancer therapy started on or before the as-of date.
+
+    A line is the set of drugs started within 28 days of its first drug. A later drug
+    that is not part of the current regimen starts a new line, and so does any drug
+    started after more than 120 days without systemic therapy. Drugs are told apart by
+    their code (an ingredient coded once in RxNorm and once in ATC counts as two drugs).
+    """
+    matcher = ctx.valueset(str(args.get("valueset", "systemic_anticancer_therapy")))
+    dated: list[tuple[dt.date, dt.date, str, Any]] = []
+    undated = 0
+    for med in ctx.patient.medications:
+        if med.status in _SKIP_MED_STATUS or not med.codes or not matcher.matches_any(med.codes):
+            continue
+        start = med.start or med.end
+        if start is None:
+            undated += 1
+            continue
+        if start > ctx.as_of:
+            continue
+        if med.end is not None:
+            end = min(med.end, ctx.as_of)
+        elif med.status is None or med.status in _ONGOING:
+            end = ctx.as_of
+        else:
+            end = start
+        dated.append((start, end, _drug_key(med.codes, matcher), med))
+    if not dated:
+        why = "no dated systemic anticancer therapy in the medication history"
+        if undated:
+            why += f" ({undated} record(s) without dates)"
+        return DerivedValue(None, reason=why + "; the history may be incomplete")
+    dated.sort(key=lambda t: (t[0], t[2]))
+    lines: list[list[tuple[dt.date, dt.date, str, Any]]] = []
+    regimen: set[str] = set()
+    line_start = last_end = dt.date.min
+    for item in dated:
+        start, end, key, _ = item
+        new_line = (
+            not lines
+            or (start - last_end).days > GAP_DAYS
+            or (start > line_start + dt.timedelta(days=REGIMEN_DAYS) and key not in regimen)
+        )
+        if new_line:
+            lines.append([])
+            regimen = set()
+            line_start = start
+        lines[-1].append(item)
+        regimen.add(key)
+        last_end = max(last_end, end)
+    described = "; ".join(
+        f"line {n} from {line[0][0].isoformat()}: " + ", ".join(sorted({_label(i[3].codes) for i in line}))
+        for n, line in enumerate(lines, start=1)
+    )
+    evidence = tuple(
+        Evidence(f"MedicationStatement/{i[3].id}", _label(i[3].codes), None, i[0]) for line in lines for i in line
+    )
+    reason = f"{len(lines)} line(s) of systemic therapy ({described})"
+    if undated:
+        reason += f"; {undated} undated record(s) not counted"
+    return DerivedValue(len(lines), None, evidence, reason)
+
+
+#: Units of hCG accepted, as factors to IU/L (UCUM; mIU/mL = IU/L).
+_HCG_UNITS = {
+    "[IU]/L": 1.0, "[iU]/L": 1.0, "m[IU]/mL": 1.0, "m[iU]/mL": 1.0,
+    "m[IU]/L": 0.001, "m[iU]/L": 0.001, "[IU]/mL": 1000.0, "[iU]/mL": 1000.0,
+}
+_NEGATIVE_TEXT = frozenset({"negative", "neg", "not detected", "non-reactive", "nonreactive"})
+_POSITIVE_TEXT = frozenset({"positive", "pos", "detected", "reactive"})
+
+
+def serum_hcg_negative(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
+    """1 when the latest usable serum hCG in the window is negative, 0 when positive.
+
+    Coded or text results are read as negative / positive; a quantity is negative below
+    ``cutoff`` IU/L (default 5). Results that are neither are skipped for an older one.
+    """
+    concept = str(args.get("concept", "hcg_serum"))
+    days = int(args.get("days", 7))
+    cutoff = float(args.get("cutoff", 5))
+    start = ctx.as_of - dt.timedelta(days=days)
+    neg_set = ctx.valueset("negative_results")
+    pos_set = ctx.valueset("positive_results")
+    skipped: list[str] = []
+    for obs in ctx.observations(concept):
+        if obs.date is None or obs.date > ctx.as_of:
+            continue
+        if obs.date < start:
+            break
+        ev = Evidence(f"Observation/{obs.id}", None, None, obs.date)
+        value = obs.value
+        verdict: int | None = None
+        shown = ""
+        if isinstance(value, Coding):
+            text = (value.display or "").strip().casefold()
+            shown = value.display or value.code
+            if neg_set.matches(value) or text in _NEGATIVE_TEXT:
+                verdict = 1
+            elif pos_set.matches(value) or text in _POSITIVE_TEXT:
+                verdict = 0
+        elif isinstance(value, str):
+            shown = value
+            text = value.strip().casefold()
+            verdict = 1 if text in _NEGATIVE_TEXT else 0 if text in _POSITIVE_TEXT else None
+        elif isinstance(value, Quantity) and value.unit in _HCG_UNITS:
+            iu_l = value.value * _HCG_UNITS[value.unit]
+            shown = f"{value.value:g} {value.unit}"
+            verdict = 1 if iu_l < cutoff else 0
+        else:
+            shown = repr(value)
+        if verdict is None:
+            skipped.append(f"{obs.id} ({shown})")
+            continue
+        ev = Evidence(f"Observation/{obs.id}", shown, None, obs.date)
+        word = "negative" if verdict else "positive"
+        return DerivedValue(verdict, None, (ev,), f"serum hCG {shown} on {obs.date.isoformat()} is {word} (cut-off {cutoff:g} IU/L)")
+    why = f"no readable serum hCG result in the {days} days up to {ctx.as_of.isoformat()}"
+    if skipped:
+        why += " (unreadable: " + ", ".join(skipped[:3]) + ")"
+    return DerivedValue(None, reason=why)

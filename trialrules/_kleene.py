@@ -1,0 +1,69 @@
+"""
+Three-valued (Kleene) logic over met / not_met / unknown, with the evidence
+that decided each result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from attrs import frozen
+
+from trialrules.models import MET, NOT_MET, UNKNOWN, Evidence, Result
+
+
+@frozen
+class Outcome:
+    """A rule's result, the sentences that explain it and the data it rests on."""
+
+    result: Result
+    reasons: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+
+def _merge(parts: Sequence[Outcome]) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
+    reasons: list[str] = []
+    evidence: list[Evidence] = []
+    for p in parts:
+        for r in p.reasons:
+            if r not in reasons:
+                reasons.append(r)
+        for e in p.evidence:
+            if e not in evidence:
+                evidence.append(e)
+    return tuple(reasons), tuple(evidence)
+
+
+def all_of(parts: Sequence[Outcome]) -> Outcome:
+    """Kleene AND: not_met wins, then unknown; the deciding parts explain it."""
+    for value in (NOT_MET, UNKNOWN):
+        deciding = [p for p in parts if p.result == value]
+        if deciding:
+            return Outcome(value, *_merge(deciding))
+    return Outcome(MET, *_merge(parts))
+
+
+def any_of(parts: Sequence[Outcome]) -> Outcome:
+    """Kleene OR: met wins, then unknown."""
+    for value in (MET, UNKNOWN):
+        deciding = [p for p in parts if p.result == value]
+        if deciding:
+            return Outcome(value, *_merge(deciding))
+    return Outcome(NOT_MET, *_merge(parts))
+
+
+def negate(part: Outcome) -> Outcome:
+    """Kleene NOT: swaps met and not_met, keeps unknown."""
+    flipped = {MET: NOT_MET, NOT_MET: MET, UNKNOWN: UNKNOWN}[part.result]
+    return Outcome(flipped, part.reasons, part.evidence)
+
+
+def at_least(n: int, parts: Sequence[Outcome]) -> Outcome:
+    """Met when at least n parts are met; not_met when even the unknowns can't reach n."""
+    met = [p for p in parts if p.result == MET]
+    unknown = [p for p in parts if p.result == UNKNOWN]
+    if len(met) >= n:
+        return Outcome(MET, *_merge(met))
+    if len(met) + len(unknown) < n:
+        return Outcome(NOT_MET, *_merge(parts))
+    return Outcome(UNKNOWN, *_merge(unknown + met))

@@ -1,0 +1,172 @@
+"""
+The Python API for integrators (CONTRACT.md section 6): ``Engine`` and
+``read_patients``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from trialrules._patient import PatientIndex
+from trialrules.errors import InputError, PluginError, UnknownTrialError
+from trialrules.evaluator import CompiledTrial
+from trialrules.models import InputFailure, PatientRecord, ScreeningResult, Trial
+from trialrules.plugin import get_plugin_manager
+from trialrules.registry import Registry, build_registry, valueset_lookup
+from trialrules.terminology import compile_valueset
+
+
+class Engine:
+    """Screens patients against installed trials.
+
+    Args:
+        plugins: extra plugin objects to register (tests, embedded trials).
+        load_entrypoints: discover installed plugins (the ``trialrules`` entry points).
+
+    Plugin problems (a broken plugin, an invalid rule file) do not stop the
+    engine: the other trials work, and ``problems`` lists what went wrong.
+    """
+
+    def __init__(self, *, plugins: Iterable[object] = (), load_entrypoints: bool = True) -> None:
+        self.plugin_manager, problems = get_plugin_manager(
+            load_entrypoints=load_entrypoints, extra=tuple(plugins)
+        )
+        self.registry: Registry = build_registry(self.plugin_manager, problems)
+        self._compiled: dict[str, CompiledTrial] = {}
+
+    @property
+    def problems(self) -> list[PluginError]:
+        """Problems met while loading plugins and their rule files."""
+        return self.registry.problems
+
+    @property
+    def trials(self) -> list[Trial]:
+        """Every trial loaded, by id."""
+        return [self.registry.trials[k] for k in sorted(self.registry.trials)]
+
+    def trial(self, trial_id: str) -> Trial:
+        """The trial for an id or alias (case-insensitive).
+
+        Raises:
+            UnknownTrialError: no installed plugin provides it.
+        """
+        trial = self.registry.resolve_trial(trial_id)
+        if trial is None:
+            known = sorted(self.registry.trials) + sorted(self.registry.aliases)
+            close = difflib.get_close_matches(trial_id.lower(), known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; installed: {', '.join(sorted(self.registry.trials)) or 'none'}"
+            raise UnknownTrialError(f"unknown trial {trial_id!r}{hint}")
+        return trial
+
+    def compiled(self, trial_id: str) -> CompiledTrial:
+        """The trial compiled for evaluation (compiled once, then cached)."""
+        trial = self.trial(trial_id)
+        if trial.id not in self._compiled:
+            lookup = valueset_lookup(self.registry, trial)
+            matchers = {name: compile_valueset(vs, lookup) for name, vs in lookup.items()}
+            self._compiled[trial.id] = CompiledTrial(trial, lookup, matchers, self.registry.functions)
+        return self._compiled[trial.id]
+
+    def screen(
+        self,
+        patients: Iterable[PatientRecord],
+        trials: Iterable[str] | None = None,
+        as_of: dt.date | None = None,
+    ) -> Iterator[ScreeningResult]:
+        """Screen each patient against each trial, patient by patient.
+
+        Args:
+            patients: records, e.g. from :func:`read_patients`.
+            trials: trial ids or aliases; default every installed trial.
+            as_of: the planned enrolment / first-dose date; default today.
+
+        Yields:
+            One :class:`ScreeningResult` per patient and trial, in input order.
+        """
+        as_of = as_of or dt.date.today()
+        compiled = [self.compiled(t) for t in (trials if trials is not None else sorted(self.registry.trials))]
+        hook = self.plugin_manager.hook.trialrules_screening_finish
+        for record in patients:
+            index = PatientIndex(record)
+            for trial in compiled:
+                result = trial.evaluate(record, as_of, index)
+                hook(result=result)
+                yield result
+
+    def screen_one(self, patient: PatientRecord, trial: str, as_of: dt.date | None = None) -> ScreeningResult:
+        """Screen one patient against one trial."""
+        return next(self.screen([patient], [trial], as_of))
+
+
+def _default_registry() -> Registry:
+    global _REGISTRY
+    if _REGISTRY is None:
+        pm, problems = get_plugin_manager(load_entrypoints=False)
+        _REGISTRY = build_registry(pm, problems)
+    return _REGISTRY
+
+
+_REGISTRY: Registry | None = None
+
+
+def read_patients(
+    source: str | Path,
+    *,
+    on_error: Callable[[InputFailure], None] | None = None,
+    registry: Registry | None = None,
+) -> Iterator[PatientRecord]:
+    """Read patients from a FHIR Bundle, a Bulk export directory, a native
+    record file, or ``-`` (stdin).
+
+    Args:
+        source: the path.
+        on_error: called with each :class:`InputFailure` (a part that could not be
+            read); without it, the first failure raises :class:`InputError`.
+        registry: whose input adapters to use (default: the built-in ones).
+
+    Yields:
+        One record per patient that could be read.
+    """
+    registry = registry or _default_registry()
+    name = str(source)
+    for item in _read(name, registry):
+        if isinstance(item, InputFailure):
+            if on_error is None:
+                raise InputError(item.error.split(": ", 1)[-1] if item.error.startswith(name) else item.error, file=name)
+            on_error(item)
+        else:
+            yield item
+
+
+def _read(name: str, registry: Registry) -> Iterator[PatientRecord | InputFailure]:
+    path = Path(name)
+    if name != "-" and path.is_dir():
+        for adapter in registry.input_adapters:
+            if adapter.sniff(path, None):
+                yield from adapter.read(path)
+                return
+        yield InputFailure(name, f"{name}: a directory, but not a FHIR Bulk Data export (no Patient.ndjson)")
+        return
+    try:
+        text = sys.stdin.read() if name == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        yield InputFailure(name, f"{name}: cannot be read: {exc.strerror if isinstance(exc, OSError) else exc}")
+        return
+    try:
+        document: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "not JSON"
+        yield InputFailure(name, f"{name}:{exc.lineno}: {what}: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        return
+    for adapter in registry.input_adapters:
+        if adapter.sniff(path, document):
+            yield from adapter.read(path, document)
+            return
+    kind = document.get("resourceType") if isinstance(document, dict) else type(document).__name__
+    yield InputFailure(name, f"{name}: not a FHIR Bundle or a native patient record (found {kind!r})")

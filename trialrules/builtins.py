@@ -1,0 +1,257 @@
+"""
+The core's own plugin: shared value sets (CONTRACT.md section 5) and the
+derived-value functions every trial may call. It registers through the same
+hooks as any trial plugin, the way pytest's built-ins do.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from trialrules import units
+from trialrules._patient import DerivedValue, FunctionContext, age_in_years
+from trialrules.converters import converter
+from trialrules.errors import UnitError
+from trialrules.models import Evidence, Observation, Quantity, ValueSet, Window
+from trialrules.plugin import hookimpl
+from trialrules.registry import Registry
+
+# name: (title, LOINC codes (first is the usual one), canonical UCUM unit, molar mass g/mol)
+# LOINC codes from CONTRACT.md section 5. Molar masses: creatinine 113.12 g/mol,
+# bilirubin 584.66 g/mol (CONTRACT.md); haemoglobin counted as haem monomer,
+# 16114 g/mol (16.114 g/mmol, the SI convention for Hb in mmol/L); urea
+# nitrogen 28.0134 g/mol (two N atoms per urea: BUN mg/dL <-> urea mmol/L).
+SHARED_MEASUREMENTS: dict[str, tuple[str, tuple[str, ...], str | None, float | None]] = {
+    "anc": ("absolute neutrophil count", ("751-8", "26499-4", "753-4"), "10*9/L", None),
+    "alc": ("absolute lymphocyte count", ("731-0", "26474-7"), "10*9/L", None),
+    "wbc": ("white blood cell count", ("6690-2", "26464-8"), "10*9/L", None),
+    "platelets": ("platelet count", ("777-3", "26515-7"), "10*9/L", None),
+    "haemoglobin": ("haemoglobin", ("718-7", "59260-0"), "g/L", 16114.0),
+    "creatinine": ("serum creatinine", ("2160-0", "14682-9", "38483-4"), "mg/dL", 113.12),
+    "creatinine_clearance": ("creatinine clearance", ("2164-2",), "mL/min", None),
+    "bilirubin": ("total bilirubin", ("1975-2", "14631-6"), "mg/dL", 584.66),
+    "ast": ("AST", ("1920-8",), "U/L", None),
+    "alt": ("ALT", ("1742-6",), "U/L", None),
+    "alp": ("alkaline phosphatase", ("6768-6",), "U/L", None),
+    "albumin": ("serum albumin", ("1751-7",), "g/L", None),
+    "bun": ("blood urea nitrogen", ("3094-0",), "mg/dL", 28.0134),
+    "inr": ("INR", ("6301-6", "34714-6"), None, None),
+    "pt": ("prothrombin time", ("5902-2",), "s", None),
+    "aptt": ("aPTT", ("3173-2", "14979-9"), "s", None),
+    "lvef": ("left ventricular ejection fraction", ("10230-1", "8806-2"), "%", None),
+    "spo2": ("oxygen saturation on room air", ("59408-5", "2708-6"), "%", None),
+    "body_weight": ("body weight", ("29463-7", "3141-9"), "kg", None),
+    "body_height": ("body height", ("8302-2",), "cm", None),
+    "ecog": ("ECOG performance status", ("89247-1",), None, None),
+    "qt_interval": ("QT interval", ("8634-8",), "ms", None),
+    "heart_rate": ("heart rate", ("8867-4",), "/min", None),
+    "qtcf": ("QTcF", ("8636-3",), "ms", None),
+    "hcg_serum": ("serum hCG (pregnancy test)", ("2118-8",), None, None),
+    "hcg_urine": ("urine hCG (pregnancy test)", ("2106-3",), None, None),
+    "hiv_ab": ("HIV-1/2 antibody", ("7917-8", "75622-1"), None, None),
+    "hbsag": ("HBsAg", ("5196-1",), None, None),
+    "hbeag": ("HBeAg", ("13954-3",), None, None),
+    "hbcab": ("HBcAb", ("16933-4",), None, None),
+    "hbv_dna": ("HBV DNA", ("29615-2",), None, None),
+    "hcv_ab": ("HCV antibody", ("16128-1",), None, None),
+    "hcv_rna": ("HCV RNA", ("11011-4",), None, None),
+}
+
+# Qualitative results (SNOMED CT qualifier values).
+RESULT_SETS = {
+    "positive_results": ("positive, detected or reactive result", (
+        ("10828004", "Positive"), ("260373001", "Detected"), ("11214006", "Reactive"))),
+    "negative_results": ("negative, not detected or non-reactive result", (
+        ("260385009", "Negative"), ("260415000", "Not detected"), ("131194007", "Non-Reactive"))),
+}
+
+
+def shared_valuesets() -> list[ValueSet]:
+    """The value sets every trial can reference without defining them."""
+    out = []
+    for name, (title, codes, unit, molar) in SHARED_MEASUREMENTS.items():
+        out.append(converter.structure(
+            {"name": name, "title": title, "unit": unit, "molar_mass": molar,
+             "codes": [{"system": "loinc", "code": c} for c in codes]}, ValueSet))
+    for name, (title, pairs) in RESULT_SETS.items():
+        out.append(converter.structure(
+            {"name": name, "title": title,
+             "codes": [{"system": "snomed", "code": c, "display": d} for c, d in pairs]}, ValueSet))
+    return out
+
+
+@hookimpl
+def trialrules_register_valuesets(registry: Registry) -> None:
+    for vs in shared_valuesets():
+        registry.add_valueset(vs)
+
+
+# --------------------------------------------------------------------------
+# Derived values
+# --------------------------------------------------------------------------
+
+
+def _window(args: Mapping[str, Any]) -> Window | None:
+    raw = args.get("window")
+    return None if raw is None else converter.structure(raw, Window)
+
+
+def latest_quantity(
+    ctx: FunctionContext, concept: str, unit: str, window: Window | None
+) -> tuple[float, Observation] | str:
+    """The most recent usable value of a concept, converted to ``unit``;
+    or a sentence saying why there is none."""
+    matcher = ctx.valueset(concept)
+    molar = SHARED_MEASUREMENTS.get(concept, (None, None, None, None))[3]
+    problems = []
+    for obs in ctx.observations(concept, window):
+        value = obs.value
+        if isinstance(value, Quantity) and value.unit:
+            try:
+                return units.convert(value.value, value.unit, unit, molar), obs
+            except UnitError as exc:
+                problems.append(str(exc))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and unit in ("1", ""):
+            return float(value), obs
+        else:
+            problems.append(f"{obs.id} has no value with a unit")
+    text = f"no usable {matcher.name.replace('_', ' ')} result"
+    return text + (f" ({'; '.join(problems[:2])})" if problems else "")
+
+
+def _ev(obs: Observation) -> Evidence:
+    v = obs.value
+    if isinstance(v, Quantity):
+        return Evidence(f"Observation/{obs.id}" if "/" not in obs.id else obs.id, v.value, v.unit, obs.date)
+    return Evidence(f"Observation/{obs.id}" if "/" not in obs.id else obs.id, v, None, obs.date)
+
+
+def _patient_evidence(ctx: FunctionContext) -> Evidence:
+    pid = ctx.patient.id
+    return Evidence(pid if "/" in pid else f"Patient/{pid}", ctx.patient.birth_date.isoformat() if ctx.patient.birth_date else None, None, ctx.patient.birth_date)
+
+
+def age_years(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
+    """Age in completed years at the as-of date."""
+    birth = ctx.patient.birth_date
+    if birth is None:
+        return DerivedValue(None, reason="the record has no birth date")
+    # No unit: rules compare completed years as a plain count ("age >= 18").
+    return DerivedValue(age_in_years(birth, ctx.as_of), None, (_patient_evidence(ctx),),
+                        f"born {birth.isoformat()}")
+
+
+def age_months(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
+    """Age in completed months at the as-of date."""
+    birth = ctx.patient.birth_date
+    if birth is None:
+        return DerivedValue(None, reason="the record has no birth date")
+    months = (ctx.as_of.year - birth.year) * 12 + ctx.as_of.month - birth.month
+    if ctx.as_of.day < birth.day:
+        months -= 1
+    return DerivedValue(months, None, (_patient_evidence(ctx),), f"born {birth.isoformat()}")
+
+
+def cockcroft_gault(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
+    """Creatinine clearance by Cockcroft–Gault (1976), mL/min.
+
+    (140 − age) × weight / (72 × serum creatinine [mg/dL]), × 0.85 for women;
+    actual body weight (the protocols name no weight correction). Creatinine in
+    µmol/L is converted with 113.12 g/mol.
+    """
+    window = _window(args)
+    if ctx.patient.sex not in ("female", "male"):
+        return DerivedValue(None, reason="Cockcroft–Gault needs the patient's sex, which the record does not state")
+    if ctx.patient.birth_date is None:
+        return DerivedValue(None, reason="Cockcroft–Gault needs the age, and the record has no birth date")
+    scr = latest_quantity(ctx, "creatinine", "mg/dL", window)
+    if isinstance(scr, str):
+        return DerivedValue(None, reason=f"Cockcroft–Gault needs serum creatinine: {scr}")
+    weight = latest_quantity(ctx, "body_weight", "kg", _window(args) if args.get("weight_window", True) else None)
+    if isinstance(weight, str):
+        return DerivedValue(None, reason=f"Cockcroft–Gault needs body weight: {weight}")
+    age = age_in_years(ctx.patient.birth_date, ctx.as_of)
+    if scr[0] <= 0:
+        return DerivedValue(None, reason="serum creatinine is not positive")
+    value = (140 - age) * weight[0] / (72 * scr[0])
+    if ctx.patient.sex == "female":
+        value *= 0.85
+    reason = f"Cockcroft–Gault from age {age}, {ctx.patient.sex}, weight {weight[0]:.4g} kg, creatinine {scr[0]:.4g} mg/dL"
+    return DerivedValue(round(value, 4), "mL/min", (_patient_evidence(ctx), _ev(scr[1]), _ev(weight[1])), reason)
+
+
+def schwartz_bedside(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
+    """Bedside Schwartz eGFR (Schwartz 2009): 0.413 × height [cm] / creatinine [mg/dL],
+    in mL/min/1.73 m²."""
+    window = _window(args)
+    scr = latest_quantity(ctx, "creatinine", "mg/dL", window)
+    if isinstance(scr, str):
+        return DerivedValue(None, reason=f"bedside Schwartz needs serum creatinine: {scr}")
+    height = latest_quantity(ctx, "body_height", "cm", window)
+    if isinstance(height, str):
+        return DerivedValue(None, reason=f"bedside Schwartz needs height: {height}")
+    value = 0.413 * height[0] / scr[0]
+    return DerivedValue(round(value, 4), "mL/min/{1.73_m2}", (_ev(scr[1]), _ev(height[1])),
+                        f"bedside Schwartz from height {height[0]:.4g} cm, creatinine {scr[0]:.4g} mg/dL")
+
+
+def qtcf(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
+    """QTcF (Fridericia): a reported QTcF, else QT / (RR/1000)^(1/3) with RR = 60000/HR
+    from a QT and heart rate measured on the same day."""
+    window = _window(args)
+    reported = latest_quantity(ctx, "qtcf", "ms", window)
+    qt_list = ctx.observations("qt_interval", window)
+    hr_by_date = {o.date: o for o in ctx.observations("heart_rate", window)}
+    for qt_obs in qt_list:
+        hr_obs = hr_by_date.get(qt_obs.date)
+        if hr_obs is None or not isinstance(qt_obs.value, Quantity) or not isinstance(hr_obs.value, Quantity):
+            continue
+        if not isinstance(reported, str) and reported[1].date and qt_obs.date and reported[1].date >= qt_obs.date:
+            break  # a reported QTcF at least as recent wins
+        try:
+            qt = units.convert(qt_obs.value.value, qt_obs.value.unit or "", "ms")
+            hr = units.convert(hr_obs.value.value, hr_obs.value.unit or "", "/min")
+        except UnitError:
+            continue
+        if hr <= 0:
+            continue
+        rr = 60000.0 / hr
+        value = qt / (rr / 1000.0) ** (1.0 / 3.0)
+        return DerivedValue(round(value, 2), "ms", (_ev(qt_obs), _ev(hr_obs)),
+                            f"Fridericia from QT {qt:.4g} ms and heart rate {hr:.4g}/min on {qt_obs.date}")
+    if not isinstance(reported, str):
+        return DerivedValue(reported[0], "ms", (_ev(reported[1]),), "reported QTcF")
+    return DerivedValue(None, reason="no QTcF, and no QT interval with a heart rate on the same day")
+
+
+def bmi(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
+    """Body-mass index, kg/m²."""
+    window = _window(args)
+    w = latest_quantity(ctx, "body_weight", "kg", window)
+    h = latest_quantity(ctx, "body_height", "m", window)
+    if isinstance(w, str) or isinstance(h, str):
+        return DerivedValue(None, reason=f"BMI needs weight and height: {w if isinstance(w, str) else h}")
+    return DerivedValue(round(w[0] / h[0] ** 2, 4), "kg/m2", (_ev(w[1]), _ev(h[1])))
+
+
+def bsa_mosteller(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
+    """Body-surface area by Mosteller (1987): sqrt(height [cm] × weight [kg] / 3600), m²."""
+    window = _window(args)
+    w = latest_quantity(ctx, "body_weight", "kg", window)
+    h = latest_quantity(ctx, "body_height", "cm", window)
+    if isinstance(w, str) or isinstance(h, str):
+        return DerivedValue(None, reason=f"BSA needs weight and height: {w if isinstance(w, str) else h}")
+    return DerivedValue(round(math.sqrt(h[0] * w[0] / 3600.0), 4), "m2", (_ev(w[1]), _ev(h[1])))
+
+
+@hookimpl
+def trialrules_register_functions(registry: Registry) -> None:
+    registry.add_function("age_years", age_years, description="age in completed years")
+    registry.add_function("age_months", age_months, description="age in completed months")
+    registry.add_function("cockcroft_gault", cockcroft_gault, description="creatinine clearance (Cockcroft–Gault)")
+    registry.add_function("schwartz_bedside", schwartz_bedside, description="eGFR (bedside Schwartz)")
+    registry.add_function("qtcf", qtcf, description="QTcF (Fridericia)")
+    registry.add_function("bmi", bmi, description="body-mass index")
+    registry.add_function("bsa_mosteller", bsa_mosteller, description="body-surface area (Mosteller)")

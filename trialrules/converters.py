@@ -1,0 +1,177 @@
+"""
+The project's one cattrs converter.
+
+It structures rule files and patient records (after schema validation) and
+unstructures results to the JSON of CONTRACT.md. cattrs' global converter is
+never used: this one forbids extra keys and reports every problem with its path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import cattrs
+from cattrs.gen import make_dict_unstructure_fn, override
+
+from trialrules.models import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    Attestation,
+    Coding,
+    Comparison,
+    Const,
+    CriterionResult,
+    Derived,
+    If,
+    Measurement,
+    Not,
+    Observation,
+    Quantity,
+    RecordSearch,
+    Rule,
+    Sex,
+    Value,
+    Window,
+)
+
+converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
+
+# -- dates ----------------------------------------------------------------
+
+
+def _structure_date(value: Any, _: type) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+
+
+converter.register_structure_hook(dt.date, _structure_date)
+converter.register_unstructure_hook(dt.date, lambda d: d.isoformat())
+
+# -- observation values ---------------------------------------------------
+
+
+def _structure_value(value: Any, _: Any) -> Value:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        if "code" in value:
+            return converter.structure(value, Coding)
+        if "value" in value:
+            return converter.structure(value, Quantity)
+    raise ValueError(f"{value!r} is not a number, boolean, text, Quantity or Coding")
+
+
+def _unstructure_value(value: Value) -> Any:
+    if isinstance(value, (Quantity, Coding)):
+        return converter.unstructure(value)
+    return value
+
+
+converter.register_structure_hook(Value, _structure_value)
+converter.register_unstructure_hook(Value, _unstructure_value)
+
+
+def _structure_observation(data: Any, cls: type) -> Observation:
+    if isinstance(data, dict) and "code" in data:
+        data = dict(data)
+        code = data.pop("code")
+        data.setdefault("codes", [code])
+    return _observation_default(data, cls)  # type: ignore[no-any-return]
+
+
+_observation_default = converter.gen_structure_attrs_fromdict(Observation)
+converter.register_structure_hook(Observation, _structure_observation)
+
+# -- results --------------------------------------------------------------
+
+
+_criterion_result_default = make_dict_unstructure_fn(
+    CriterionResult, converter, criteria=override(omit_if_default=True)
+)
+converter.register_unstructure_hook(CriterionResult, _criterion_result_default)
+
+# -- rules ----------------------------------------------------------------
+
+_COMPARISON_KEYS = ("op", "value", "unit", "uln", "lln", "result_in", "text_in", "equals")
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _comparison(body: dict[str, Any]) -> Comparison:
+    data = {k: body[k] for k in _COMPARISON_KEYS if k in body}
+    for key in ("result_in", "text_in"):
+        if key in data:
+            data[key] = list(_names(data[key]))
+    return converter.structure(data, Comparison)
+
+
+def _window(body: dict[str, Any]) -> Window | None:
+    raw = body.get("window")
+    return None if raw is None else converter.structure(raw, Window)
+
+
+def structure_rule(data: Any) -> Rule:
+    """Build a rule tree from its (schema-valid) mapping form."""
+    ((key, body),) = data.items()
+    if key == "all":
+        return AllOf(tuple(structure_rule(p) for p in body))
+    if key == "any":
+        return AnyOf(tuple(structure_rule(p) for p in body))
+    if key == "not":
+        return Not(structure_rule(body))
+    if key == "at_least":
+        return AtLeast(int(body["n"]), tuple(structure_rule(p) for p in body["of"]))
+    if key == "if":
+        return If(
+            structure_rule(body["condition"]),
+            structure_rule(body["then"]),
+            structure_rule(body["else"]),
+        )
+    if key == "const":
+        return Const(body["result"], body.get("reason", ""))
+    if key == "sex":
+        return Sex(body)
+    if key == "measurement":
+        return Measurement(
+            concept=body["concept"],
+            comparison=_comparison(body),
+            window=_window(body),
+            use=body.get("use", "latest"),
+        )
+    if key == "derived":
+        return Derived(
+            function=body["function"], comparison=_comparison(body), args=dict(body.get("args") or {})
+        )
+    if key in ("condition", "medication", "procedure", "immunization", "allergy"):
+        return RecordSearch(
+            record=key,
+            valuesets=_names(body["valueset"]),
+            if_absent=body["if_absent"],
+            exclude=_names(body.get("exclude")),
+            status=body.get("status", "any"),
+            window=_window(body),
+            min_count=int(body.get("min_count", 1)),
+        )
+    if key == "attestation":
+        return Attestation((body or {}).get("id"))
+    raise ValueError(f"unknown rule node {key!r}")
+
+
+_RULE_TYPES = (Rule, Rule | None)
+converter.register_structure_hook_func(
+    lambda t: t in _RULE_TYPES,
+    lambda data, _: None if data is None else structure_rule(data),
+)

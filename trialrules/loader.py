@@ -1,0 +1,304 @@
+"""
+Load a trial's rules directory: parse, validate against the schema, check the
+meaning (names that resolve, units that convert, unique ids), then structure it
+into a ``Trial``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cattrs
+
+from trialrules import schema, units
+from trialrules._yaml import Path_, YAMLProblem, json_path, load_with_positions
+from trialrules.converters import converter
+from trialrules.errors import RuleFileError, UnitError
+from trialrules.models import (
+    Arm,
+    Criterion,
+    OutcomeDefinition,
+    Trial,
+    ValueSet,
+)
+from trialrules.schema import RuleProblem
+
+if TYPE_CHECKING:
+    from trialrules.registry import Registry
+
+_DEFS = "trial-rules.schema.json#/$defs/"
+_SEARCH_NODES = ("condition", "medication", "procedure", "immunization", "allergy")
+
+
+class _File:
+    """One parsed rule file with the positions of its values."""
+
+    def __init__(self, path: Path, display: str) -> None:
+        self.path = path
+        self.display = display
+        self.data: Any = None
+        self.positions: dict[Path_, tuple[int, int]] = {}
+
+    def problem(self, at: Path_, message: str) -> RuleProblem:
+        pos = None
+        probe = at
+        while pos is None and probe:
+            pos = self.positions.get(probe)
+            probe = probe[:-1]
+        pos = pos or self.positions.get(()) or (1, 1)
+        return RuleProblem(self.display, pos[0], pos[1], json_path(at), message)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def parse_file(path: Path, ref: str, problems: list[RuleProblem]) -> _File | None:
+    """Parse and schema-check one file; add its problems; None if unusable."""
+    f = _File(path, _display(path))
+    try:
+        f.data, f.positions = load_with_positions(path.read_text(encoding="utf-8"))
+    except YAMLProblem as exc:
+        problems.append(RuleProblem(f.display, exc.line, exc.column, "$", f"not valid YAML: {exc.message}"))
+        return None
+    except UnicodeDecodeError as exc:
+        problems.append(RuleProblem(f.display, None, None, "$", f"not UTF-8 text: {exc}"))
+        return None
+    found = schema.check(f.data, _DEFS + ref, f.display, f.positions)
+    problems.extend(found)
+    return None if found else f
+
+
+def rule_files(rules_dir: Path) -> Iterator[tuple[Path, str]]:
+    """Every file of a rules directory with the schema definition it must meet."""
+    yield rules_dir / "trial.yaml", "trialFile"
+    vs_dir = rules_dir / "valuesets"
+    if (rules_dir / "valuesets.yaml").exists():
+        yield rules_dir / "valuesets.yaml", "valuesetFile"
+    if vs_dir.is_dir():
+        for p in sorted(vs_dir.glob("*.y*ml")) + sorted(vs_dir.glob("*.json")):
+            yield p, "valuesetFile"
+    for kind in ("inclusion", "exclusion"):
+        d = rules_dir / "criteria" / kind
+        if d.is_dir():
+            for p in sorted(d.glob("*.y*ml")) + sorted(d.glob("*.json")):
+                yield p, "criterionFile"
+    for name, ref in (("arms.yaml", "armsFile"), ("outcomes.yaml", "outcomesFile")):
+        if (rules_dir / name).exists():
+            yield rules_dir / name, ref
+
+
+def load_trial(rules_dir: Path, registry: Registry | None = None, *, plugin: str | None = None) -> Trial:
+    """Load and validate a trial; raise RuleFileError listing every problem."""
+    from trialrules.registry import Registry
+
+    registry = registry or Registry()
+    problems: list[RuleProblem] = []
+    if not (rules_dir / "trial.yaml").exists():
+        raise RuleFileError(str(rules_dir), [RuleProblem(_display(rules_dir), None, None, "$", "no trial.yaml in this rules directory")])
+    files = [(p, ref, parse_file(p, ref, problems)) for p, ref in rule_files(rules_dir)]
+    if problems:
+        raise RuleFileError(problems[0].file, problems)
+    trial_file = files[0][2]
+    assert trial_file is not None
+    valueset_files = [f for _, ref, f in files if ref == "valuesetFile" and f]
+    criterion_files = [f for _, ref, f in files if ref == "criterionFile" and f]
+    arms_file = next((f for _, ref, f in files if ref == "armsFile" and f), None)
+    outcomes_file = next((f for _, ref, f in files if ref == "outcomesFile" and f), None)
+
+    own_sets: dict[str, tuple[dict[str, Any], _File, int]] = {}
+    for f in valueset_files:
+        for i, vs in enumerate(f.data):
+            if vs["name"] in own_sets:
+                problems.append(f.problem((i, "name"), f"duplicate value set {vs['name']!r} (also in {own_sets[vs['name']][1].display})"))
+            own_sets[vs["name"]] = (vs, f, i)
+    shared = {name: vs for name, (vs, _) in registry.valuesets.items()}
+    known_sets = set(shared) | set(own_sets)
+    for name, (vs, f, i) in own_sets.items():
+        for j, inc in enumerate(vs.get("include", [])):
+            if inc not in known_sets:
+                problems.append(f.problem((i, "include", j), _unknown("value set", inc, known_sets)))
+
+    checker = _RuleChecker(known_sets, shared, own_sets, registry, problems)
+    seen_ids: dict[str, str] = {}
+    criteria: list[Criterion] = []
+    for f in criterion_files:
+        kind = f.path.parent.name
+        data = f.data
+        if data.get("kind", kind) != kind:
+            problems.append(f.problem(("kind",), f"kind {data['kind']!r} but the file is under criteria/{kind}/"))
+        stem = f.path.stem
+        if data["id"] != stem:
+            problems.append(f.problem(("id",), f"id {data['id']!r} differs from the file name {stem!r}"))
+        checker.criterion(f, data, (), seen_ids)
+        criteria.append(_structure_criterion(data, kind))
+    all_ids = set(seen_ids)
+    for f, at, ref_id in checker.attestation_refs:
+        if ref_id not in all_ids:
+            problems.append(f.problem(at, _unknown("criterion", ref_id, all_ids)))
+
+    if problems:
+        raise RuleFileError(problems[0].file, problems)
+    meta = trial_file.data
+    try:
+        valuesets = tuple(converter.structure(vs, ValueSet) for vs, _, _ in own_sets.values())
+        arms = tuple(converter.structure(_arm_data(a), Arm) for a in (arms_file.data["arms"] if arms_file else []))
+        outcomes = tuple(
+            converter.structure(o, OutcomeDefinition) for o in (outcomes_file.data["outcomes"] if outcomes_file else [])
+        )
+    except cattrs.BaseValidationError as exc:
+        msgs = cattrs.transform_error(exc)
+        raise RuleFileError(str(rules_dir), [RuleProblem(_display(rules_dir), None, None, "$", m) for m in msgs]) from None
+    return Trial(
+        id=meta["id"],
+        version=meta["version"],
+        title=meta["title"],
+        criteria=tuple(sorted(criteria, key=lambda c: c.kind != "inclusion")),
+        aliases=tuple(meta.get("aliases", [])),
+        protocol=dict(meta.get("protocol", {})),
+        notes=tuple(meta.get("notes", [])),
+        valuesets=valuesets,
+        arms=arms,
+        escalation=(arms_file.data.get("escalation") if arms_file else None),
+        arm_notes=tuple(arms_file.data.get("notes", []) if arms_file else ()),
+        outcomes=outcomes,
+        plugin=plugin,
+        rules_dir=str(rules_dir),
+    )
+
+
+def _arm_data(a: Mapping[str, Any]) -> dict[str, Any]:
+    data = dict(a)
+    data["windows"] = [{**{k: v for k, v in w.items() if k != "from"}, "start": w.get("from", {})} for w in a.get("windows", [])]
+    return data
+
+
+def _structure_criterion(data: Mapping[str, Any], kind: str) -> Criterion:
+    filled = dict(data)
+    filled["kind"] = kind
+    filled["criteria"] = [_structure_criterion_data(c, kind) for c in data.get("criteria", [])]
+    return converter.structure(filled, Criterion)
+
+
+def _structure_criterion_data(data: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    filled = dict(data)
+    filled["kind"] = kind
+    filled["criteria"] = [_structure_criterion_data(c, kind) for c in data.get("criteria", [])]
+    return filled
+
+
+def _unknown(what: str, name: str, known: set[str]) -> str:
+    message = f"unknown {what} {name!r}"
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return message + (f"; did you mean {close[0]!r}?" if close else "")
+
+
+class _RuleChecker:
+    """Semantic checks of criteria and their rule trees, with positions."""
+
+    def __init__(
+        self,
+        known_sets: set[str],
+        shared: Mapping[str, ValueSet],
+        own_sets: Mapping[str, tuple[dict[str, Any], _File, int]],
+        registry: Registry,
+        problems: list[RuleProblem],
+    ) -> None:
+        self.known_sets = known_sets
+        self.shared = shared
+        self.own_sets = own_sets
+        self.registry = registry
+        self.problems = problems
+        self.attestation_refs: list[tuple[_File, Path_, str]] = []
+
+    def _set_attr(self, name: str, attr: str) -> Any:
+        if name in self.own_sets:
+            return self.own_sets[name][0].get(attr)
+        vs = self.shared.get(name)
+        return getattr(vs, attr, None) if vs else None
+
+    def criterion(self, f: _File, data: Mapping[str, Any], at: Path_, seen: dict[str, str]) -> None:
+        cid = data["id"]
+        if cid in seen:
+            self.problems.append(f.problem(at + ("id",), f"duplicate criterion id {cid!r} (first in {seen[cid]})"))
+        seen[cid] = f.display
+        if "rule" in data:
+            self.rule(f, data["rule"], at + ("rule",))
+        for i, child in enumerate(data.get("criteria", [])):
+            self.criterion(f, child, at + ("criteria", i), seen)
+
+    def rule(self, f: _File, node: Mapping[str, Any], at: Path_) -> None:
+        ((key, body),) = node.items()
+        here = at + (key,)
+        if key in ("all", "any"):
+            for i, part in enumerate(body):
+                self.rule(f, part, here + (i,))
+        elif key == "not":
+            self.rule(f, body, here)
+        elif key == "at_least":
+            if body["n"] > len(body["of"]):
+                self.problems.append(f.problem(here + ("n",), f"n = {body['n']} but only {len(body['of'])} rules are given"))
+            for i, part in enumerate(body["of"]):
+                self.rule(f, part, here + ("of", i))
+        elif key == "if":
+            for part in ("condition", "then", "else"):
+                self.rule(f, body[part], here + (part,))
+        elif key == "measurement":
+            self.measurement(f, body, here)
+        elif key == "derived":
+            name = body["function"]
+            if name not in self.registry.functions:
+                self.problems.append(f.problem(here + ("function",), _unknown("function", name, set(self.registry.functions))))
+            if "unit" in body:
+                self.unit(f, body["unit"], here + ("unit",))
+        elif key in _SEARCH_NODES:
+            for field_name in ("valueset", "exclude"):
+                names = body.get(field_name)
+                for i, name in enumerate([names] if isinstance(names, str) else (names or [])):
+                    sub = here + (field_name,) if isinstance(names, str) else here + (field_name, i)
+                    self.valueset(f, name, sub)
+            window = body.get("window") or {}
+            if window.get("half_lives") and key != "medication":
+                self.problems.append(f.problem(here + ("window", "half_lives"), "half_lives applies to medication windows only"))
+        elif key == "attestation" and body and body.get("id"):
+            self.attestation_refs.append((f, here + ("id",), body["id"]))
+
+    def valueset(self, f: _File, name: str, at: Path_) -> bool:
+        if name not in self.known_sets:
+            self.problems.append(f.problem(at, _unknown("value set", name, self.known_sets)))
+            return False
+        return True
+
+    def unit(self, f: _File, code: str, at: Path_) -> bool:
+        try:
+            units.parse(code)
+        except UnitError as exc:
+            self.problems.append(f.problem(at, str(exc)))
+            return False
+        return True
+
+    def measurement(self, f: _File, body: Mapping[str, Any], at: Path_) -> None:
+        concept = body["concept"]
+        if not self.valueset(f, concept, at + ("concept",)):
+            return
+        names = body.get("result_in")
+        for i, name in enumerate([names] if isinstance(names, str) else (names or [])):
+            self.valueset(f, name, at + ("result_in",) if isinstance(names, str) else at + ("result_in", i))
+        has_limit = sum(k in body for k in ("value", "uln", "lln"))
+        if "op" in body and has_limit != 1:
+            self.problems.append(f.problem(at + ("op",), "a comparison needs exactly one of value, uln, lln"))
+        if "unit" in body and ("uln" in body or "lln" in body):
+            self.problems.append(f.problem(at + ("unit",), "a ×ULN/×LLN limit takes its unit from the reference range: remove unit"))
+        if "unit" in body and self.unit(f, body["unit"], at + ("unit",)):
+            canonical = self._set_attr(concept, "unit")
+            molar = self._set_attr(concept, "molar_mass")
+            if canonical and not units.is_convertible(canonical, body["unit"], molar):
+                self.problems.append(
+                    f.problem(at + ("unit",), f"unit {body['unit']!r} cannot be converted from {concept}'s unit {canonical!r}")
+                )

@@ -1,0 +1,435 @@
+"""
+The data model: patient records, rule trees, trials and screening results.
+
+Every class is a frozen, slotted attrs class. Structuring from files and
+unstructuring to JSON goes through the one converter in ``converters.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, Union
+
+import attrs
+from attrs import field, frozen
+
+Result = Literal["met", "not_met", "unknown"]
+MET: Result = "met"
+NOT_MET: Result = "not_met"
+UNKNOWN: Result = "unknown"
+Kind = Literal["inclusion", "exclusion"]
+Verdict = Literal["eligible", "ineligible", "needs_review"]
+
+
+# --------------------------------------------------------------------------
+# Patient record
+# --------------------------------------------------------------------------
+
+
+@frozen
+class Coding:
+    """A code in a code system (FHIR Coding): system URI, code, display."""
+
+    code: str
+    system: str | None = None
+    display: str | None = None
+
+
+@frozen
+class Quantity:
+    """A measured amount with a UCUM unit code (None: the source gave no unit)."""
+
+    value: float
+    unit: str | None = None
+
+
+@frozen
+class ReferenceRange:
+    """An observation's own normal range (FHIR Observation.referenceRange)."""
+
+    low: Quantity | None = None
+    high: Quantity | None = None
+
+
+#: An observation value: a number, boolean, text, Quantity or Coding.
+Value = Union[Quantity, Coding, bool, int, float, str, None]
+
+
+@frozen
+class Observation:
+    """A measurement or finding (labs, vital signs, scores, test results)."""
+
+    id: str
+    codes: tuple[Coding, ...]
+    value: Value = None
+    date: dt.date | None = None
+    reference_range: ReferenceRange | None = None
+    status: str | None = None
+
+
+@frozen
+class Condition:
+    """A diagnosis or problem. ``onset``..``abatement`` is the period it was present."""
+
+    id: str
+    codes: tuple[Coding, ...]
+    clinical_status: str | None = None
+    verification_status: str | None = None
+    onset: dt.date | None = None
+    abatement: dt.date | None = None
+    recorded: dt.date | None = None
+
+
+@frozen
+class Medication:
+    """A medication taken, given or ordered (MedicationStatement/Administration/Request)."""
+
+    id: str
+    codes: tuple[Coding, ...]
+    start: dt.date | None = None
+    end: dt.date | None = None
+    status: str | None = None
+    source: str | None = None
+
+
+@frozen
+class Procedure:
+    """A procedure performed (surgery, transfusion, radiotherapy...)."""
+
+    id: str
+    codes: tuple[Coding, ...]
+    date: dt.date | None = None
+    end: dt.date | None = None
+    status: str | None = None
+
+
+@frozen
+class Allergy:
+    """An allergy or intolerance (FHIR AllergyIntolerance)."""
+
+    id: str
+    codes: tuple[Coding, ...]
+    clinical_status: str | None = None
+    verification_status: str | None = None
+    date: dt.date | None = None
+
+
+@frozen
+class Immunization:
+    """A vaccine given (FHIR Immunization, vaccineCode in CVX)."""
+
+    id: str
+    codes: tuple[Coding, ...]
+    date: dt.date | None = None
+    status: str | None = None
+
+
+@frozen
+class PatientRecord:
+    """Everything the engine knows of one patient.
+
+    ``attestations`` maps a criterion id (or ``trial:criterion``) to True (the
+    criterion is met) or False, as a person attested it. ``warnings`` are input
+    problems that did not stop the record from being read (a Quantity without a
+    unit...): the CLI prints them, and the data they concern is unusable.
+    """
+
+    id: str
+    birth_date: dt.date | None = None
+    sex: Literal["female", "male", "other", "unknown"] | None = None
+    observations: tuple[Observation, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    medications: tuple[Medication, ...] = ()
+    procedures: tuple[Procedure, ...] = ()
+    allergies: tuple[Allergy, ...] = ()
+    immunizations: tuple[Immunization, ...] = ()
+    attestations: dict[str, bool] = field(factory=dict)
+    source: str | None = field(default=None, eq=False)
+    warnings: tuple[str, ...] = field(default=(), eq=False)
+
+
+# --------------------------------------------------------------------------
+# Rule trees
+# --------------------------------------------------------------------------
+
+
+@frozen
+class Window:
+    """A look-back period ending on the as-of date (inclusive at both ends).
+
+    ``half_lives``: for drugs, the window is the shorter of the stated period and
+    this many half-lives of the drug (when the value set knows its half-life).
+    """
+
+    days: int | None = None
+    weeks: int | None = None
+    months: int | None = None
+    years: int | None = None
+    half_lives: float | None = None
+
+
+@frozen
+class AllOf:
+    parts: tuple[Rule, ...]
+
+
+@frozen
+class AnyOf:
+    parts: tuple[Rule, ...]
+
+
+@frozen
+class Not:
+    part: Rule
+
+
+@frozen
+class AtLeast:
+    n: int
+    of: tuple[Rule, ...]
+
+
+@frozen
+class If:
+    condition: Rule
+    then: Rule
+    else_: Rule
+
+
+@frozen
+class Const:
+    result: Result
+    reason: str = ""
+
+
+@frozen
+class Sex:
+    sex: Literal["female", "male"]
+
+
+@frozen
+class Comparison:
+    """``op value unit`` or ``op uln``/``lln`` multiple, or a coded/text/boolean match."""
+
+    op: str | None = None
+    value: float | None = None
+    unit: str | None = None
+    uln: float | None = None
+    lln: float | None = None
+    result_in: tuple[str, ...] = ()
+    text_in: tuple[str, ...] = ()
+    equals: bool | None = None
+
+
+@frozen
+class Measurement:
+    concept: str
+    comparison: Comparison
+    window: Window | None = None
+    use: Literal["latest", "any", "all"] = "latest"
+
+
+@frozen
+class Derived:
+    function: str
+    comparison: Comparison
+    args: dict[str, Any] = field(factory=dict)
+
+
+@frozen
+class RecordSearch:
+    """Find conditions, medications, procedures, immunizations or allergies."""
+
+    record: Literal["condition", "medication", "procedure", "immunization", "allergy"]
+    valuesets: tuple[str, ...]
+    if_absent: Result
+    exclude: tuple[str, ...] = ()
+    status: Literal["active", "any"] = "any"
+    window: Window | None = None
+    min_count: int = 1
+
+
+@frozen
+class Attestation:
+    id: str | None = None
+
+
+Rule = Union[
+    AllOf, AnyOf, Not, AtLeast, If, Const, Sex, Measurement, Derived, RecordSearch, Attestation
+]
+
+
+# --------------------------------------------------------------------------
+# Trials
+# --------------------------------------------------------------------------
+
+
+@frozen
+class CodeEntry:
+    system: str
+    code: str
+    prefix: bool = False
+    display: str | None = None
+    half_life_hours: float | None = None
+
+
+@frozen
+class ValueSet:
+    name: str
+    codes: tuple[CodeEntry, ...] = ()
+    title: str | None = None
+    exclude: tuple[CodeEntry, ...] = ()
+    include: tuple[str, ...] = ()
+    molar_mass: float | None = None
+    unit: str | None = None
+
+
+@frozen
+class Criterion:
+    id: str
+    kind: Kind
+    text: str
+    rule: Rule | None = None
+    reference: str | None = None
+    decided_by: Literal["data", "person", "data_and_person"] = "data"
+    note: str | None = None
+    combine: Literal["all", "any"] | None = None
+    criteria: tuple[Criterion, ...] = ()
+
+    def walk(self) -> list[Criterion]:
+        """This criterion and every sub-criterion, depth first."""
+        out = [self]
+        for c in self.criteria:
+            out.extend(c.walk())
+        return out
+
+
+@frozen
+class Dose:
+    value: float | None = None
+    unit: str | None = None
+    per: Literal["administration", "kg", "m2"] = "administration"
+
+
+@frozen
+class ArmWindow:
+    id: str
+    title: str
+    start: dict[str, Any] = field(factory=dict)
+    days: int | None = None
+    weeks: int | None = None
+    months: int | None = None
+    years: int | None = None
+
+
+@frozen
+class Arm:
+    id: str
+    title: str
+    description: str | None = None
+    intervention: str | None = None
+    route: str | None = None
+    dose: Dose | None = None
+    schedule: dict[str, Any] | None = None
+    group_size: dict[str, int] | None = None
+    components: tuple[dict[str, Any], ...] = ()
+    windows: tuple[ArmWindow, ...] = ()
+    note: str | None = None
+
+
+@frozen
+class OutcomeDefinition:
+    id: str
+    title: str
+    time_frame: str
+    kind: Literal["primary", "secondary", "other"] = "secondary"
+    description: str | None = None
+    computation: str | None = None
+    parameters: dict[str, Any] = field(factory=dict)
+
+
+@frozen
+class Trial:
+    id: str
+    version: str
+    title: str
+    criteria: tuple[Criterion, ...]
+    aliases: tuple[str, ...] = ()
+    protocol: dict[str, Any] = field(factory=dict)
+    notes: tuple[str, ...] = ()
+    valuesets: tuple[ValueSet, ...] = ()
+    arms: tuple[Arm, ...] = ()
+    escalation: dict[str, Any] | None = None
+    arm_notes: tuple[str, ...] = ()
+    outcomes: tuple[OutcomeDefinition, ...] = ()
+    plugin: str | None = field(default=None, eq=False)
+    rules_dir: str | None = field(default=None, eq=False)
+
+    @property
+    def label(self) -> str:
+        """``id@version``, the way errors name a trial."""
+        return f"{self.id}@{self.version}"
+
+
+# --------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------
+
+
+@frozen
+class Evidence:
+    """One datum a verdict rests on: which resource, what value, when."""
+
+    resource: str | None
+    value: Any = None
+    unit: str | None = None
+    date: dt.date | None = None
+
+
+@frozen
+class CriterionResult:
+    id: str
+    kind: Kind
+    text: str
+    result: Result
+    reason: str
+    evidence: tuple[Evidence, ...] = ()
+    criteria: tuple[CriterionResult, ...] = ()
+
+
+@frozen
+class ScreeningResult:
+    """The screening of one patient against one trial at one as-of date."""
+
+    patient: str
+    trial: str
+    as_of: dt.date
+    verdict: Verdict
+    criteria: tuple[CriterionResult, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of CONTRACT.md section 2."""
+        from trialrules.converters import converter
+
+        out: dict[str, Any] = converter.unstructure(self)
+        return out
+
+    def unknown_criteria(self) -> list[CriterionResult]:
+        """The coordinator's to-do list: every top-level criterion still unknown."""
+        return [c for c in self.criteria if c.result == UNKNOWN]
+
+
+@frozen
+class InputFailure:
+    """An input that could not be read (CONTRACT.md section 4)."""
+
+    input: str
+    error: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"input": self.input, "error": self.error}
+
+
+def evolve(inst: Any, **changes: Any) -> Any:
+    """attrs.evolve, re-exported for plugins."""
+    return attrs.evolve(inst, **changes)

@@ -1,0 +1,67 @@
+"""
+The input adapter for native patient-record JSON (schemas/patient-record.schema.json):
+one record, or a JSON array of records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cattrs
+
+from trialrules import schema
+from trialrules.converters import converter
+from trialrules.models import InputFailure, PatientRecord
+from trialrules.plugin import hookimpl
+from trialrules.registry import Registry
+
+_REF = "patient-record.schema.json"
+
+
+def record_problems(data: Any, source: str) -> list[str]:
+    """Schema problems of one native record, as ``path: message`` strings."""
+    return [f"{p.json_path}: {p.message}" for p in schema.check(data, _REF, source)]
+
+
+def structure_record(data: Any, source: str) -> PatientRecord | InputFailure:
+    """Validate and build one native record, or say what is wrong with it."""
+    where = source + (f":Patient/{data['id']}" if isinstance(data, dict) and isinstance(data.get("id"), str) else "")
+    problems = record_problems(data, source)
+    if problems:
+        return InputFailure(source, f"{where}: not a valid patient record: {problems[0]}" + (
+            f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    try:
+        record = converter.structure(data, PatientRecord)
+    except cattrs.BaseValidationError as exc:
+        return InputFailure(source, f"{where}: " + "; ".join(cattrs.transform_error(exc)))
+    except ValueError as exc:
+        return InputFailure(source, f"{where}: {exc}")
+    return record
+
+
+class NativeAdapter:
+    """Reads native patient-record JSON documents."""
+
+    name = "native"
+
+    def sniff(self, path: Path, head: Any) -> bool:
+        if isinstance(head, dict):
+            return "resourceType" not in head and "id" in head
+        if isinstance(head, list):
+            return bool(head) and all(isinstance(x, dict) and "resourceType" not in x for x in head)
+        return False
+
+    def read(self, path: Path, document: Any = None) -> Iterator[PatientRecord | InputFailure]:
+        source = str(path)
+        if document is None:
+            document = json.loads(Path(path).read_text(encoding="utf-8"))
+        for data in document if isinstance(document, list) else [document]:
+            yield structure_record(data, source)
+
+
+@hookimpl
+def trialrules_register_input_adapters(registry: Registry) -> None:
+    registry.add_input_adapter(NativeAdapter())

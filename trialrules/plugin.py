@@ -1,0 +1,92 @@
+"""
+The plugin manager: hookimpl marker and discovery through entry points.
+
+The sequence follows tox: add the hookspecs, register the built-in plugins,
+load the ``trialrules`` entry-point group, check for pending hooks. A plugin
+that fails to import is reported by name and skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+from types import ModuleType
+
+import pluggy
+
+from trialrules import hookspecs
+from trialrules.errors import PluginError
+
+hookimpl = pluggy.HookimplMarker("trialrules")
+
+#: Modules of the core that register through the same hooks as any plugin.
+BUILTIN_PLUGINS = (
+    "trialrules.builtins",
+    "trialrules.native",
+    "trialrules.fhir",
+    "trialrules.outcomes.plugin",
+)
+
+#: Comma-separated plugin names to skip (like tox's TOX_DISABLED_EXTERNAL_PLUGINS).
+DISABLED_ENV = "TRIALRULES_DISABLED_PLUGINS"
+
+
+def get_plugin_manager(
+    *, load_entrypoints: bool = True, extra: tuple[object, ...] = ()
+) -> tuple[pluggy.PluginManager, list[PluginError]]:
+    """Build a plugin manager with the built-ins and every installed plugin.
+
+    Args:
+        load_entrypoints: also load the ``trialrules`` entry-point group.
+        extra: further plugin objects (modules or instances) to register, e.g. in tests.
+
+    Returns:
+        The manager and the problems met while loading (one per broken plugin).
+    """
+    pm = pluggy.PluginManager("trialrules")
+    pm.add_hookspecs(hookspecs)
+    problems: list[PluginError] = []
+    for name in BUILTIN_PLUGINS:
+        try:
+            module: ModuleType = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # an optional built-in not present in this build
+                continue
+            problems.append(PluginError(f"built-in {name}: cannot be loaded: {exc}", plugin=name))
+            continue
+        except Exception as exc:  # a broken built-in must not take the trials down either
+            problems.append(PluginError(f"built-in {name}: cannot be loaded: {exc}", plugin=name))
+            continue
+        pm.register(module, name=name)
+    disabled = {n.strip() for n in os.environ.get(DISABLED_ENV, "").split(",") if n.strip()}
+    for name in disabled:
+        pm.set_blocked(name)
+    if load_entrypoints:
+        for ep in importlib.metadata.entry_points(group="trialrules"):
+            if pm.is_blocked(ep.name) or pm.get_plugin(ep.name) is not None:
+                continue
+            dist = ep.dist.name if ep.dist else ep.name
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a broken plugin must not take the others down
+                problems.append(
+                    PluginError(f"plugin {dist}: cannot be loaded: {exc}", plugin=dist)
+                )
+                continue
+            pm.register(plugin, name=ep.name)
+            if ep.dist:
+                pm._plugin_distinfo.append((plugin, ep.dist))  # type: ignore[arg-type]
+    for obj in extra:
+        pm.register(obj)
+    pm.check_pending()
+    return pm, problems
+
+
+def plugin_distribution(pm: pluggy.PluginManager, plugin: object) -> str:
+    """The distribution name and version that provided a plugin object."""
+    for obj, dist in pm.list_plugin_distinfo():
+        if obj is plugin:
+            return f"{dist.project_name} {dist.version}"
+    name = pm.get_name(plugin) or "?"
+    return "trialrules (built-in)" if name.startswith("trialrules.") else name

@@ -1,0 +1,180 @@
+"""
+The registry that plugins add to, and its construction from a plugin manager.
+
+Each registration hook implementation is called on its own, so that a hook
+that raises is reported with its plugin's name and the others still register.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import pluggy
+from attrs import frozen
+
+from trialrules.errors import PluginError, RuleFileError
+from trialrules.models import InputFailure, PatientRecord, Trial, ValueSet
+
+
+class InputAdapter(Protocol):
+    """Reads patient input of one kind (FHIR Bundle, Bulk export, native JSON)."""
+
+    name: str
+
+    def sniff(self, path: Path, head: Any) -> bool:
+        """True when this adapter reads ``path``; ``head`` is the parsed JSON document
+        for a file (None for a directory or unparsable file)."""
+
+    def read(self, path: Path, document: Any = None) -> Iterator[PatientRecord | InputFailure]:
+        """Yield one record per patient, or an InputFailure per unreadable part."""
+
+
+@frozen
+class FunctionSpec:
+    """A derived-value function rules can call by name."""
+
+    name: str
+    fn: Callable[..., Any]
+    description: str
+    plugin: str
+
+
+class Registry:
+    """What plugins registered: trials, value sets, functions, adapters, computations.
+
+    ``problems`` collects every plugin error met while registering; the CLI
+    reports them, and the rest of the registry stays usable.
+    """
+
+    def __init__(self) -> None:
+        self.plugin = "trialrules"
+        self.trial_dirs: list[tuple[Path, str]] = []
+        self.valuesets: dict[str, tuple[ValueSet, str]] = {}
+        self.functions: dict[str, FunctionSpec] = {}
+        self.input_adapters: list[InputAdapter] = []
+        self.outcome_computations: dict[str, tuple[Callable[..., Any], str]] = {}
+        self.trials: dict[str, Trial] = {}
+        self.aliases: dict[str, str] = {}
+        self.problems: list[PluginError] = []
+
+    # -- called by plugins ------------------------------------------------
+
+    def add_trial(self, rules_dir: str | Path) -> None:
+        """Declare a trial by its rules directory (loaded and validated later)."""
+        self.trial_dirs.append((Path(rules_dir), self.plugin))
+
+    def add_valueset(self, valueset: ValueSet) -> None:
+        """Add a value set every trial can reference by name."""
+        if valueset.name in self.valuesets:
+            other = self.valuesets[valueset.name][1]
+            self._problem(f"value set {valueset.name!r} is already registered by {other}")
+            return
+        self.valuesets[valueset.name] = (valueset, self.plugin)
+
+    def add_function(self, name: str, fn: Callable[..., Any], *, description: str = "") -> None:
+        """Add a derived-value function ``fn(ctx, args) -> DerivedValue``."""
+        if name in self.functions:
+            other = self.functions[name].plugin
+            self._problem(f"function {name!r} is already registered by {other}")
+            return
+        self.functions[name] = FunctionSpec(name, fn, description, self.plugin)
+
+    def add_input_adapter(self, adapter: InputAdapter) -> None:
+        """Add a reader of patient input."""
+        self.input_adapters.append(adapter)
+
+    def add_outcome_computation(self, name: str, fn: Callable[..., Any]) -> None:
+        """Add an outcome computation ``fn(study, parameters) -> list[dict]``."""
+        if name in self.outcome_computations:
+            self._problem(f"outcome computation {name!r} is already registered")
+            return
+        self.outcome_computations[name] = (fn, self.plugin)
+
+    # -- used by the core -------------------------------------------------
+
+    def _problem(self, message: str) -> None:
+        self.problems.append(PluginError(f"plugin {self.plugin}: {message}", plugin=self.plugin))
+
+    def resolve_trial(self, trial_id: str) -> Trial | None:
+        """The trial for an id or alias, case-insensitively."""
+        key = trial_id.lower()
+        return self.trials.get(self.aliases.get(key, key))
+
+
+_REGISTRATION_HOOKS = (
+    "trialrules_register_valuesets",
+    "trialrules_register_functions",
+    "trialrules_register_input_adapters",
+    "trialrules_register_outcome_computations",
+    "trialrules_register_trials",
+)
+
+
+def build_registry(
+    pm: pluggy.PluginManager, problems: list[PluginError] | None = None
+) -> Registry:
+    """Call every registration hook, then load and validate every trial's rules."""
+    from trialrules.loader import load_trial
+
+    registry = Registry()
+    registry.problems.extend(problems or [])
+    for hook_name in _REGISTRATION_HOOKS:
+        hook = getattr(pm.hook, hook_name)
+        for impl in reversed(hook.get_hookimpls()):  # registration order
+            registry.plugin = _plugin_label(pm, impl.plugin)
+            kwargs = {k: registry for k in impl.argnames}
+            try:
+                impl.function(**kwargs)
+            except Exception as exc:  # a broken plugin must not take the others down
+                registry._problem(f"hook {hook_name} raised {type(exc).__name__}: {exc}")
+    for rules_dir, plugin in registry.trial_dirs:
+        try:
+            trial = load_trial(rules_dir, registry, plugin=plugin)
+        except RuleFileError as exc:
+            registry.problems.append(
+                PluginError(f"plugin {plugin}: invalid rule file\n{exc}", plugin=plugin)
+            )
+            continue
+        except OSError as exc:
+            registry.problems.append(
+                PluginError(f"plugin {plugin}: cannot read rules in {rules_dir}: {exc}", plugin=plugin)
+            )
+            continue
+        _add_trial(registry, trial, plugin)
+    registry.plugin = "trialrules"
+    return registry
+
+
+def _add_trial(registry: Registry, trial: Trial, plugin: str) -> None:
+    names = [trial.id, *(a.lower() for a in trial.aliases)]
+    for name in names:
+        owner = registry.aliases.get(name)
+        if owner is not None or name in registry.trials:
+            other = registry.trials[owner or name].plugin
+            registry.problems.append(
+                PluginError(
+                    f"plugin {plugin}: trial id {name!r} of {trial.label} is already "
+                    f"provided by {other}; {trial.label} from {plugin} is not loaded",
+                    plugin=plugin,
+                )
+            )
+            return
+    registry.trials[trial.id] = trial
+    for alias in names[1:]:
+        registry.aliases[alias] = trial.id
+
+
+def _plugin_label(pm: pluggy.PluginManager, plugin: object) -> str:
+    for obj, dist in pm.list_plugin_distinfo():
+        if obj is plugin:
+            return str(dist.project_name)
+    return pm.get_name(plugin) or repr(plugin)
+
+
+def valueset_lookup(registry: Registry, trial: Trial) -> Mapping[str, ValueSet]:
+    """Every value set name a trial's rules can use: its own, then the shared ones."""
+    names: dict[str, ValueSet] = {name: vs for name, (vs, _) in registry.valuesets.items()}
+    names.update({vs.name: vs for vs in trial.valuesets})
+    return names

@@ -1,0 +1,110 @@
+"""
+Text for people: a trial's criteria, arms and outcomes, and screening results.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from trialrules.models import Arm, Criterion, CriterionResult, ScreeningResult, Trial
+
+_MARK = {"met": "✓", "not_met": "✗", "unknown": "?"}
+
+
+def _wrap(text: str, indent: str, width: int = 100) -> str:
+    return textwrap.fill(" ".join(text.split()), width=width, initial_indent=indent, subsequent_indent=indent)
+
+
+def _criterion(c: Criterion, depth: int) -> list[str]:
+    pad = "  " * depth
+    who = {"data": "decided from data", "person": "decided by a person (attestation)",
+           "data_and_person": "data and a person's attestation"}[c.decided_by]
+    lines = [f"{pad}- {c.id}  [{who}]" + (f"  ({c.reference})" if c.reference else "")]
+    lines.append(_wrap(c.text, pad + "    "))
+    if c.note:
+        lines.append(_wrap("Note: " + c.note, pad + "    "))
+    for child in c.criteria:
+        lines.extend(_criterion(child, depth + 1))
+    return lines
+
+
+def _arm(arm: Arm) -> list[str]:
+    lines = [f"- {arm.id}: {arm.title}"]
+    if arm.intervention or arm.route:
+        lines.append(f"    {arm.intervention or ''}{', ' + arm.route if arm.route else ''}")
+    if arm.dose is not None:
+        if arm.dose.value is None:
+            lines.append("    dose: not stated in the protocol (a parameter)")
+        else:
+            per = {"administration": "per administration", "kg": "per kg body weight per administration",
+                   "m2": "per m² per administration"}[arm.dose.per]
+            lines.append(f"    dose: {arm.dose.value:g} {arm.dose.unit or ''} {per}")
+    if arm.schedule:
+        lines.append("    schedule: " + ", ".join(f"{k}: {v}" for k, v in arm.schedule.items()))
+    else:
+        lines.append("    schedule: not stated in the protocol (a parameter)")
+    if arm.group_size:
+        lo, hi = arm.group_size.get("min"), arm.group_size.get("max")
+        lines.append(f"    group size: {lo if lo == hi else f'{lo}–{hi}'}")
+    for comp in arm.components:
+        lines.append("    component: " + ", ".join(f"{k}: {v}" for k, v in comp.items()))
+    for w in arm.windows:
+        length = ", ".join(f"{getattr(w, u)} {u}" for u in ("days", "weeks", "months", "years") if getattr(w, u) is not None)
+        start = ", ".join(f"{k} {v}" for k, v in w.start.items())
+        lines.append(f"    window {w.id}: {w.title} — {length} from {start}")
+    if arm.note:
+        lines.append(_wrap("Note: " + arm.note, "    "))
+    return lines
+
+
+def render_trial(trial: Trial) -> str:
+    """The criteria tree, arms and outcomes of a trial, readable in a terminal."""
+    out = [f"{trial.label}  {trial.title}"]
+    if trial.aliases:
+        out.append(f"aliases: {', '.join(trial.aliases)}")
+    if trial.protocol:
+        out.append("protocol: " + "; ".join(f"{k}: {v}" for k, v in trial.protocol.items() if v))
+    if trial.plugin:
+        out.append(f"plugin: {trial.plugin}")
+    for note in trial.notes:
+        out.append(_wrap("Note: " + note, ""))
+    for kind in ("inclusion", "exclusion"):
+        crits = [c for c in trial.criteria if c.kind == kind]
+        out.append(f"\n{kind.capitalize()} criteria ({len(crits)})")
+        for c in crits:
+            out.extend(_criterion(c, 1))
+    out.append(f"\nArms ({len(trial.arms)})")
+    for arm in trial.arms:
+        out.extend("  " + line for line in _arm(arm))
+    if trial.escalation:
+        out.append("  Dose escalation: " + "; ".join(f"{k}: {v}" for k, v in trial.escalation.items()))
+    for note in trial.arm_notes:
+        out.append(_wrap("Note: " + note, "  "))
+    out.append(f"\nOutcome measures ({len(trial.outcomes)})")
+    for o in trial.outcomes:
+        out.append(f"  - {o.id} [{o.kind}] {o.title}")
+        out.append(f"      time frame: {o.time_frame}")
+        if o.description:
+            out.append(_wrap(o.description, "      "))
+    return "\n".join(out) + "\n"
+
+
+def _result_lines(r: CriterionResult, depth: int) -> list[str]:
+    pad = "  " * depth
+    lines = [f"{pad}{_MARK[r.result]} {r.id} ({r.kind}): {r.result}"]
+    lines.append(_wrap(r.reason, pad + "    "))
+    for child in r.criteria:
+        lines.extend(_result_lines(child, depth + 1))
+    return lines
+
+
+def render_result(result: ScreeningResult) -> str:
+    """One screening result for a coordinator: verdict, then every criterion."""
+    verdict = result.verdict.replace("_", " ").upper()
+    out = [f"Patient {result.patient} — {result.trial} as of {result.as_of.isoformat()}: {verdict}"]
+    todo = result.unknown_criteria()
+    if todo:
+        out.append(f"  to review: {', '.join(c.id for c in todo)}")
+    for r in result.criteria:
+        out.extend(_result_lines(r, 1))
+    return "\n".join(out) + "\n\n"
