@@ -1,8 +1,11 @@
 """
 A pytest plugin that runs trials' YAML rule cases (OpenFisca-style).
 
-Enable it with ``pytest_plugins = ["trialrules.testing"]`` in a conftest. It
-collects YAML files under a ``cases`` directory, runs each case through the
+Enable it in a plugin's ``tests/conftest.py`` with
+``from trialrules.testing import pytest_collect_file, pytest_terminal_summary``
+(conftest-local hooks work in nested conftests, where ``pytest_plugins`` may not
+be used), or with ``-p trialrules.testing``. It collects YAML files under a
+``cases`` directory, runs each case through the
 installed engine, reports a failure by file and case name, and ends with the
 criterion coverage: which criteria no case drove to met, not_met or unknown.
 """
@@ -159,9 +162,14 @@ class Case(pytest.Item):
         return self.path, self.line, f"case: {self.name}"
 
 
+_SUMMARY_DONE = False
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _COVERAGE:
+    global _SUMMARY_DONE
+    if not _COVERAGE or _SUMMARY_DONE:
         return
+    _SUMMARY_DONE = True  # several conftests may import this hook
     eng = engine()
     terminalreporter.section("trialrules criterion coverage")
     for trial_id in sorted(_COVERAGE):

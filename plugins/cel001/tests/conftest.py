@@ -1,3 +1,3 @@
-"""YAML cases of the CEL001 plugin run through the trialrules pytest plugin."""
+"""YAML cases in cases/ run through trialrules.testing (imported hooks: nested conftests cannot use pytest_plugins)."""
 
-pytest_plugins = ["trialrules.testing"]
+from trialrules.testing import pytest_collect_file, pytest_terminal_summary  # noqa: F401
