@@ -372,7 +372,8 @@ class RecordBuilder:
                 found.extend(codings(ing["itemCodeableConcept"]))
             else:
                 iref = reference_of(ing.get("itemReference"))
-                item = self._resolve_medication(med, iref) if iref else None
+                # "#id" may be contained in the product or, as FHIR prefers, beside it
+                item = (self._resolve_medication(med, iref) or self._resolve_medication(r, iref)) if iref else None
                 if item is not None:
                     found.extend(codings(item.get("code")))
         unique = tuple(dict.fromkeys(found))
