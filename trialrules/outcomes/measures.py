@@ -577,7 +577,12 @@ def _missing_note(name: str, study: StudyData, params: Mapping[str, Any], data_d
     return None
 
 
-def run_measures(trial_id: str, measures: Sequence[Mapping[str, Any]], data_dir: Path) -> dict[str, Any]:
+def run_measures(
+    trial_id: str,
+    measures: Sequence[Mapping[str, Any]],
+    data_dir: Path,
+    computations: Mapping[str, Computation] | None = None,
+) -> dict[str, Any]:
     """
     Compute a trial's outcome measures from an SDTM directory (CONTRACT §7).
 
@@ -587,6 +592,8 @@ def run_measures(trial_id: str, measures: Sequence[Mapping[str, Any]], data_dir:
             ``computation`` (a :data:`COMPUTATIONS` key; defaults to ``id``)
             and ``parameters`` (dict).
         data_dir: Directory of SDTM domain files.
+        computations: The computations by name (default :data:`COMPUTATIONS`;
+            the CLI passes every computation registered through the plugin hook).
 
     Returns:
         ``{"trial": trial_id, "measures": [{"id", "title", "time_frame",
@@ -610,9 +617,10 @@ def run_measures(trial_id: str, measures: Sequence[Mapping[str, Any]], data_dir:
             "time_frame": m.get("time_frame", ""),
             "results": [],
         }
-        func = COMPUTATIONS.get(name)
+        known = COMPUTATIONS if computations is None else computations
+        func = known.get(name)
         if func is None:
-            entry["note"] = f"unknown computation {name!r}; known: {', '.join(sorted(COMPUTATIONS))}"
+            entry["note"] = f"unknown computation {name!r}; known: {', '.join(sorted(known))}"
         elif study is None:
             entry["note"] = f"no data: {read_error}"
         else:
