@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-
 from trialrules_cnk_ut import arms
 
 DAY1 = datetime.date(2026, 3, 2)

@@ -13,9 +13,15 @@ from __future__ import annotations
 import datetime
 import math
 
+from trialrules import TrialRulesError
+
 ARMS = ("escalation", "expansion")
 
 _NOT_STATED = "not stated in the protocol"
+
+
+class PlanParameterError(TrialRulesError, ValueError):
+    """An unknown arm or an unreadable plan parameter (the command line exits 2 with one line)."""
 
 
 def _number(parameters: dict[str, str], key: str) -> float | None:
@@ -26,9 +32,9 @@ def _number(parameters: dict[str, str], key: str) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"parameter {key}={raw!r} is not a number") from None
+        raise PlanParameterError(f"cnk-ut plan: parameter {key}={raw!r} is not a number") from None
     if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"parameter {key}={raw!r} must be a positive number")
+        raise PlanParameterError(f"cnk-ut plan: parameter {key}={raw!r} must be a positive number")
     return value
 
 
@@ -68,13 +74,13 @@ def plan(
         (label, value) pairs for the command line to print.
 
     Raises:
-        ValueError: unknown arm or unreadable parameter.
+        PlanParameterError: unknown arm or unreadable parameter (a ValueError).
     """
     arm = str(arm_id).lower()
     if arm not in ARMS:
-        raise ValueError(f"cnk-ut has no arm {arm_id!r}; arms: {', '.join(ARMS)}")
+        raise PlanParameterError(f"cnk-ut has no arm {arm_id!r}; arms: {', '.join(ARMS)}")
     parameters = dict(parameters or {})
-    rows: list[tuple[str, str]] = [("Arm", arm)]
+    rows: list[tuple[str, str]] = []
     if arm == "escalation":
         level = parameters.get("dose_level")
         rows.append(("Dose level", str(level) if level else f"parameter dose_level ({_NOT_STATED})"))
@@ -85,7 +91,7 @@ def plan(
     per_kg = _number(parameters, "dose_per_kg")
     flat = _number(parameters, "dose")
     if per_kg is not None and flat is not None:
-        raise ValueError("give either dose_per_kg or dose, not both")
+        raise PlanParameterError("cnk-ut plan: give either dose_per_kg or dose, not both")
     if per_kg is not None:
         rows.append(("Dose per kg", f"{per_kg:.3g} cells/kg (parameter)"))
         if weight_kg is None:

@@ -7,7 +7,6 @@ Registers the rule files under ``rules/`` and the arm planner in :mod:`trialrule
 from pathlib import Path
 
 from trialrules import hookimpl
-
 from trialrules_cnk_ut import arms
 
 TRIAL_ID = "cnk-ut"
