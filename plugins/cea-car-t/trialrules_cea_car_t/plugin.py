@@ -11,7 +11,7 @@ from pathlib import Path
 
 from trialrules import hookimpl
 
-from trialrules_cea_car_t import arms
+from trialrules_cea_car_t import arms, pregnancy
 
 TRIAL_ID = "cea-car-t"
 
@@ -20,6 +20,21 @@ TRIAL_ID = "cea-car-t"
 def trialrules_register_trials(registry):
     """Register the rules directory (criteria, value sets, arms, outcomes)."""
     registry.add_trial(Path(__file__).parent / "rules")
+
+
+@hookimpl
+def trialrules_register_functions(registry):
+    """Functions the rule language cannot express (see pregnancy.py)."""
+    registry.add_function(
+        "cea_car_t_positive_pregnancy_test",
+        pregnancy.positive_pregnancy_test,
+        description="positive pregnancy test (1) or not (0; also when no test is on record)",
+    )
+    registry.add_function(
+        "cea_car_t_negative_pregnancy_test",
+        pregnancy.negative_pregnancy_test,
+        description="negative pregnancy test (1) or not (0; also when no test is on record)",
+    )
 
 
 @hookimpl

@@ -1,0 +1,106 @@
+"""
+Derived values for the CEA CAR-T trial (``cea-car-t``) that the rule language cannot say.
+
+Exclusion 10 ("Pregnant or lactating women.") needs "a positive pregnancy test is on
+record", where *no test* must read as "not positive" (so that a person's answer on
+lactation decides); inclusion 10 needs "a negative test within 7 days", where no test
+must read as "not negative" (so that a person's answer decides). A ``measurement`` node
+leaves a missing test unknown whatever the person says, hence these two functions.
+Source: shared/protocols/cea-car-t.txt, Exclusion Criteria.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity
+
+__all__ = ["classify_latest_test", "negative_pregnancy_test", "positive_pregnancy_test"]
+
+_POSITIVE_TEXT = frozenset({"positive", "detected", "reactive"})
+_NEGATIVE_TEXT = frozenset({"negative", "not detected", "non-reactive", "nonreactive"})
+#: hCG units to [IU]/L (UCUM: m[IU]/mL = [IU]/L).
+_HCG_UNITS = {"[IU]/L": 1.0, "m[IU]/mL": 1.0, "m[iU]/mL": 1.0, "[IU]/mL": 1000.0, "m[IU]/L": 0.001}
+#: Below this serum hCG (in [IU]/L) a quantitative test is read as negative.
+HCG_NEGATIVE_BELOW = 5.0
+
+
+def _evidence(obs: Any) -> Evidence:
+    value = obs.value
+    if isinstance(value, Quantity):
+        return Evidence(resource=f"Observation/{obs.id}", value=value.value, unit=value.unit, date=obs.date)
+    if isinstance(value, Coding):
+        return Evidence(resource=f"Observation/{obs.id}", value=value.display or value.code, date=obs.date)
+    return Evidence(resource=f"Observation/{obs.id}", value=value, date=obs.date)
+
+
+def classify_latest_test(ctx: FunctionContext, days: int) -> tuple[str, tuple[Evidence, ...], str]:
+    """
+    The latest pregnancy test (serum or urine hCG) in the ``days`` up to the as-of date.
+
+    Returns:
+        ``(status, evidence, reason)`` with status ``"positive"``, ``"negative"``,
+        ``"none"`` (no test in the window) or ``"unreadable"`` (e.g. a quantitative hCG of
+        5 [IU]/L or more, which a tumour can also raise: a person decides).
+    """
+    start = ctx.as_of - dt.timedelta(days=days)
+    positives = ctx.valueset("positive_results")
+    negatives = ctx.valueset("negative_results")
+    tests = [
+        o
+        for o in ctx.observations("pregnancy_test")
+        if o.date is not None and start <= o.date <= ctx.as_of and o.value is not None
+    ]
+    if not tests:
+        return "none", (), f"no pregnancy test in the {days} days up to {ctx.as_of.isoformat()}"
+    latest = tests[0]
+    value = latest.value
+    ev = (_evidence(latest),)
+    when = latest.date.isoformat() if latest.date else "undated"
+    text = None
+    if isinstance(value, Coding):
+        if positives.matches(value):
+            return "positive", ev, f"pregnancy test positive on {when}"
+        if negatives.matches(value):
+            return "negative", ev, f"pregnancy test negative on {when}"
+        text = (value.display or "").strip().lower()
+    elif isinstance(value, str):
+        text = value.strip().lower()
+    elif isinstance(value, Quantity) and value.unit in _HCG_UNITS:
+        iu_per_l = value.value * _HCG_UNITS[value.unit]
+        if iu_per_l < HCG_NEGATIVE_BELOW:
+            return "negative", ev, f"hCG {iu_per_l:g} [IU]/L on {when}, below {HCG_NEGATIVE_BELOW:g} (negative)"
+        return "unreadable", ev, f"quantitative hCG {iu_per_l:g} [IU]/L on {when} needs a person"
+    if text in _POSITIVE_TEXT:
+        return "positive", ev, f"pregnancy test positive on {when}"
+    if text in _NEGATIVE_TEXT:
+        return "negative", ev, f"pregnancy test negative on {when}"
+    return "unreadable", ev, f"pregnancy test result on {when} cannot be read"
+
+
+def positive_pregnancy_test(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
+    """
+    1 when the latest pregnancy test in the window is positive; 0 when it is negative or
+    there is none; None (unknown) when it cannot be read.
+
+    Args (the rule's ``args``): ``window_days``, default 28.
+    """
+    status, ev, reason = classify_latest_test(ctx, int(args.get("window_days", 28)))
+    if status == "unreadable":
+        return DerivedValue(value=None, evidence=ev, reason=reason)
+    return DerivedValue(value=1 if status == "positive" else 0, evidence=ev, reason=reason)
+
+
+def negative_pregnancy_test(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
+    """
+    1 when the latest pregnancy test in the window is negative; 0 when it is positive or
+    there is none; None (unknown) when it cannot be read.
+
+    Args (the rule's ``args``): ``window_days``, default 7.
+    """
+    status, ev, reason = classify_latest_test(ctx, int(args.get("window_days", 7)))
+    if status == "unreadable":
+        return DerivedValue(value=None, evidence=ev, reason=reason)
+    return DerivedValue(value=1 if status == "negative" else 0, evidence=ev, reason=reason)
