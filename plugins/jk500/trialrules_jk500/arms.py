@@ -31,7 +31,10 @@ import calendar
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from trialrules import TrialRulesError
+
 __all__ = [
+    "PlanError",
     "ADMINISTRATIONS",
     "DEFAULT_WEEKDAYS",
     "DLT_DAYS",
@@ -62,6 +65,10 @@ FOLLOW_UP_MONTHS = 24
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+class PlanError(TrialRulesError, ValueError):
+    """A bad plan input (weekday pattern, parameter, weight); the CLI prints it and exits 2."""
+
+
 def dose_cells(arm_id: str, weight_kg: float) -> float:
     """
     Cells in one administration for a patient's weight.
@@ -80,7 +87,7 @@ def dose_cells(arm_id: str, weight_kg: float) -> float:
     if arm_id not in DOSE_PER_KG:
         raise KeyError(f"unknown jk500 arm {arm_id!r}; expected one of {sorted(DOSE_PER_KG)}")
     if weight_kg is None or not weight_kg > 0:
-        raise ValueError(f"weight must be a positive number of kg, got {weight_kg!r}")
+        raise PlanError(f"weight must be a positive number of kg, got {weight_kg!r}")
     return DOSE_PER_KG[arm_id] * float(weight_kg)
 
 
@@ -104,13 +111,13 @@ def parse_weekdays(text: str | Sequence[str] | None) -> tuple[int, ...]:
     for name in names:
         key = name.strip().lower()[:3]
         if key not in _DAY_NAMES:
-            raise ValueError(f"unknown weekday {name!r}; use mon, tue, wed, thu, fri, sat, sun")
+            raise PlanError(f"unknown weekday {name!r}; use mon, tue, wed, thu, fri, sat, sun")
         day = _DAY_NAMES.index(key)
         if day in days:
-            raise ValueError(f"weekday {name!r} is given twice")
+            raise PlanError(f"weekday {name!r} is given twice")
         days.append(day)
     if len(days) != PER_WEEK:
-        raise ValueError(
+        raise PlanError(
             f"the protocol gives {PER_WEEK} administrations a week: name exactly "
             f"{PER_WEEK} weekdays, got {len(days)}"
         )
@@ -135,7 +142,7 @@ def administration_dates(
     """
     pattern = parse_weekdays(weekdays)
     if doses < 1:
-        raise ValueError(f"doses must be at least 1, got {doses}")
+        raise PlanError(f"doses must be at least 1, got {doses}")
     dates = [first_dose]
     day = first_dose
     while len(dates) < doses:
@@ -182,7 +189,7 @@ def plan(
     parameters = dict(parameters or {})
     unknown = sorted(set(parameters) - {"weekdays"})
     if unknown:
-        raise ValueError(f"unknown jk500 plan parameter(s) {unknown}; known: weekdays")
+        raise PlanError(f"unknown jk500 plan parameter(s) {unknown}; known: weekdays")
     if arm_id not in DOSE_PER_KG:
         raise KeyError(f"unknown jk500 arm {arm_id!r}; expected one of {sorted(DOSE_PER_KG)}")
     weekdays = parameters.get("weekdays")

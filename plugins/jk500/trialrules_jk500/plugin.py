@@ -22,10 +22,7 @@ def trialrules_register_functions(registry):
     registry.add_function(
         "jk500_relapsed_refractory",
         functions.relapsed_refractory,
-        description=(
-            "JK500 inclusion 3: true when no CR after two induction courses or relapse within "
-            "6 months after CR, from induction-course Procedures and remission/relapse dates"
-        ),
+        description="relapsed/refractory AML (1 = yes, 0 = no)",
     )
 
 
