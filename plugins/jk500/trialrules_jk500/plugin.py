@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 from trialrules import hookimpl
-
 from trialrules_jk500 import arms, functions
 
 _TRIAL_IDS = {"jk500", "nct05519384"}
