@@ -51,6 +51,7 @@ def _record_from_bundle(doc: Any, file: str) -> PatientRecord | InputFailure:
         what = "has no resourceType" if rtype is None else f"has resourceType {rtype!r}"
         return _failure(file, f"is not a FHIR Bundle: the document {what}", path="$.resourceType")
     btype = doc.get("type")
+    btype = btype if isinstance(btype, str) or btype is None else repr(btype)
     entries = doc.get("entry", [])
     if not isinstance(entries, list):
         return _failure(file, "Bundle entry is not a list", path="$.entry")
@@ -97,7 +98,7 @@ def _record_from_bundle(doc: Any, file: str) -> PatientRecord | InputFailure:
     # Pass 2: every clinical resource about this patient.
     for i, resource, full_url in resources:
         rtype = resource.get("resourceType")
-        field = SUBJECT_FIELD.get(rtype)  # type: ignore[arg-type]
+        field = SUBJECT_FIELD.get(rtype) if isinstance(rtype, str) else None
         if field is None:
             continue  # Composition, Encounter, Medication, Practitioner...: not patient data we use
         where = _where(file, i, full_url)

@@ -25,14 +25,12 @@ _CODINGS_MAX = 200_000
 
 def coding(code: str, system: Any, display: Any) -> Coding:
     """A (shared) Coding; a non-string system or display is dropped."""
+    system = system if isinstance(system, str) else None
+    display = display if isinstance(display, str) else None
     key = (code, system, display)
     found = _CODINGS.get(key)
     if found is None:
-        found = Coding(
-            code,
-            system if isinstance(system, str) else None,
-            display if isinstance(display, str) else None,
-        )
+        found = Coding(code, system, display)
         if len(_CODINGS) >= _CODINGS_MAX:
             _CODINGS.clear()
         _CODINGS[key] = found

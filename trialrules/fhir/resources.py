@@ -117,8 +117,9 @@ class RecordBuilder:
                 else:
                     self.birth_date = parsed.first
         gender = patient.get("gender")
+        # (membership tests need hashable values: a hostile document may put a list anywhere)
         self.sex: Any = None
-        if gender in SEXES:
+        if isinstance(gender, str) and gender in SEXES:
             self.sex = gender
         elif gender is not None:
             self._warn(f"gender {gender!r} is not a FHIR administrative gender", where, label, ".gender")
@@ -261,12 +262,12 @@ class RecordBuilder:
 
     def add(self, resource: dict[str, Any], where: Where) -> None:
         """Add one clinical resource (other resource types are ignored)."""
-        handler = self._handlers.get(resource.get("resourceType"))  # type: ignore[arg-type]
+        handler = self._handlers.get(_str(resource.get("resourceType")) or "")
         if handler is not None:
             handler(resource, where, self._id(resource, where))
 
     def _observation(self, r: dict[str, Any], where: Where, rid: str) -> None:
-        status = r.get("status")
+        status = _str(r.get("status"))
         if status in OBSERVATION_SKIP:
             return
         label = "Observation/" + rid
@@ -289,7 +290,7 @@ class RecordBuilder:
         if date is None and "issued" in r:
             date = self._point(r["issued"], label, where, ".issued")
         rr = reference_range(r.get("referenceRange"), warn)
-        self.observations.append(Observation(rid, codes, value, date, rr, _str(status)))
+        self.observations.append(Observation(rid, codes, value, date, rr, status))
 
     def _condition(self, r: dict[str, Any], where: Where, rid: str) -> None:
         verification = status_code(r.get("verificationStatus"))
@@ -311,7 +312,7 @@ class RecordBuilder:
 
     def _medication(self, r: dict[str, Any], where: Where, rid: str) -> None:
         kind = r["resourceType"]
-        status = r.get("status")
+        status = _str(r.get("status"))
         if status in MEDICATION_SKIP[kind]:
             return
         label = f"{kind}/{rid}"
@@ -324,7 +325,7 @@ class RecordBuilder:
             start, end = self._span(r["effectiveDateTime"], label, where, ".effectiveDateTime")
         elif "effectivePeriod" in r:
             start, end = self._period(r["effectivePeriod"], label, where, ".effectivePeriod")
-        self.medications.append(Medication(rid, codes, start, end, _str(status), kind))
+        self.medications.append(Medication(rid, codes, start, end, status, kind))
 
     def _request_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[dt.date | None, dt.date | None]:
         """authoredOn, narrowed or widened by dosageInstruction timing bounds."""
@@ -393,7 +394,7 @@ class RecordBuilder:
         return med if isinstance(med, dict) and med.get("resourceType") == "Medication" else None
 
     def _procedure(self, r: dict[str, Any], where: Where, rid: str) -> None:
-        status = r.get("status")
+        status = _str(r.get("status"))
         if status in PROCEDURE_SKIP:
             return
         label = "Procedure/" + rid
@@ -407,7 +408,7 @@ class RecordBuilder:
             start, end = self._period(r["performedPeriod"], label, where, ".performedPeriod")
         else:
             start = self._choice(r, "performed", label, where, last=False)
-        self.procedures.append(Procedure(rid, self._codes(r, "code", label, where), start, end, _str(status)))
+        self.procedures.append(Procedure(rid, self._codes(r, "code", label, where), start, end, status))
 
     def _allergy(self, r: dict[str, Any], where: Where, rid: str) -> None:
         verification = status_code(r.get("verificationStatus"))
@@ -425,7 +426,7 @@ class RecordBuilder:
         ))
 
     def _immunization(self, r: dict[str, Any], where: Where, rid: str) -> None:
-        status = r.get("status")
+        status = _str(r.get("status"))
         if status in IMMUNIZATION_SKIP:
             return
         label = "Immunization/" + rid
@@ -436,10 +437,10 @@ class RecordBuilder:
             self._warn(f"{r['occurrenceString']!r} is text, not a date; the date is not used",
                        where, label, ".occurrenceString")
         self.immunizations.append(Immunization(
-            rid, self._codes(r, "vaccineCode", label, where), date, _str(status)))
+            rid, self._codes(r, "vaccineCode", label, where), date, status))
 
     def _questionnaire_response(self, r: dict[str, Any], where: Where, rid: str) -> None:
-        if r.get("status") not in QUESTIONNAIRE_KEEP:
+        if _str(r.get("status")) not in QUESTIONNAIRE_KEEP:
             return
         label = "QuestionnaireResponse/" + rid
         authored = dt.date.min
