@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from tests.conftest import AS_OF, engine_for, obs, patient, shared_dir, write_trial
+from _support import AS_OF, engine_for, obs, patient, shared_dir, write_trial
 
 VALUESETS = """
 - name: liver_mets

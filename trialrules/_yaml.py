@@ -45,7 +45,10 @@ def load_with_positions(text: str) -> tuple[Any, dict[Path_, tuple[int, int]]]:
     Raises:
         YAMLProblem: on a syntax error or a duplicate mapping key.
     """
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:  # the reader rejects control characters up front
+        raise YAMLProblem(str(exc).splitlines()[0], 1, 1) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -62,8 +65,16 @@ def load_with_positions(text: str) -> tuple[Any, dict[Path_, tuple[int, int]]]:
     return _convert(node, (), positions, loader), positions
 
 
+_PLAIN_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")
+)
+
+
 def _convert(node: yaml.Node, path: Path_, positions: dict[Path_, tuple[int, int]], loader: _Loader) -> Any:
     positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if node.tag not in _PLAIN_TAGS:
+        # Rule files are data: explicit tags (!!python/..., !!binary, custom) are refused.
+        raise YAMLProblem(f"tag {node.tag!r} is not allowed in rule files", node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:

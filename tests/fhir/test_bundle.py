@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.fhir.conftest import OBS_CODE, PATIENT, make_bundle, read, fail
+from tests.fhir.conftest import OBS_CODE, PATIENT, fail, make_bundle, read
 from trialrules.fhir import BundleAdapter
 from trialrules.models import InputFailure, PatientRecord
 
