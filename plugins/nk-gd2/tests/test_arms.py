@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-
 from trialrules_nk_gd2 import arms
 
 FIRST = dt.date(2026, 2, 2)

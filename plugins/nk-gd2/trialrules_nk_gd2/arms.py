@@ -72,10 +72,7 @@ def plan(
     if arm_id != ARM_ID:
         return None
     params = dict(parameters or {})
-    out: list[tuple[str, str]] = [
-        ("Arm", "Experimental: autologous NK cells + GD2 monoclonal antibody with standard chemotherapy"),
-        ("First dose (Day 1)", first_dose.isoformat()),
-    ]
+    out: list[tuple[str, str]] = [("First dose (Day 1)", first_dose.isoformat())]
     for key, (label, missing) in PARAMETERS.items():
         if key == "days":
             continue

@@ -8,7 +8,6 @@ Registers the rule files under ``rules/`` and the arm planner in
 from pathlib import Path
 
 from trialrules import hookimpl
-
 from trialrules_nk_gd2 import arms
 
 
