@@ -95,10 +95,10 @@ class TestSchedule:
         with pytest.raises(ValueError):
             arms.parse_weekdays(pattern)
 
-    def test_dlt_window_is_day_1_to_day_28(self):
-        """The 28-day DLT window starts with the first dose and ends 27 days later."""
+    def test_dlt_window_is_first_dose_plus_28_days(self):
+        """The DLT window runs from the first dose to 28 days after it (the outcome library's count)."""
 
-        assert (D(2026, 3, 2), D(2026, 3, 29)) == arms.dlt_window(D(2026, 3, 2))
+        assert (D(2026, 3, 2), D(2026, 3, 30)) == arms.dlt_window(D(2026, 3, 2))
 
     def test_follow_up_is_24_calendar_months(self):
         """Response follow-up ends 24 months after the first injection (clamped month end)."""
@@ -116,7 +116,7 @@ class TestPlan:
 
         assert out["Dose per administration"].startswith("1×10^8 cells")
         assert "2026-03-13" in out["Administration 6"]
-        assert out["DLT window"].startswith("2026-03-02 to 2026-03-29")
+        assert out["DLT window"].startswith("2026-03-02 to 2026-03-30")
         assert "Note" not in out
 
     def test_plan_without_weight(self):

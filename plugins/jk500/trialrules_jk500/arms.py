@@ -17,8 +17,10 @@ Readings (also in arms.yaml notes):
 - If the first dose falls on a day outside the pattern, it stays where it is
   (it is the date given as the first administration) and every later dose goes
   on the next pattern day after the previous dose; the plan says so.
-- The DLT window is counted from the first administration: Day 1 (first dose)
-  to Day 28 inclusive (first dose + 27 days).
+- The DLT window is counted from the first administration and ends 28 days
+  after it (first dose + 28 days, Day 29), as the outcome library counts "within
+  28 days" (``trialrules.outcomes.safety.dlt_subjects``: 0 <= AE start - first
+  dose <= 28 days).
 - The response follow-up ends 24 calendar months after the first injection.
 
 The 3+3 decision itself is not computed here: it is
@@ -153,8 +155,8 @@ def administration_dates(
 
 
 def dlt_window(first_dose: dt.date) -> tuple[dt.date, dt.date]:
-    """The DLT observation period: Day 1 (first dose) to Day 28, inclusive."""
-    return first_dose, first_dose + dt.timedelta(days=DLT_DAYS - 1)
+    """The DLT observation period: the first dose to 28 days after it, inclusive."""
+    return first_dose, first_dose + dt.timedelta(days=DLT_DAYS)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -223,7 +225,13 @@ def plan(
         study_day = (day - first_dose).days + 1
         out.append((f"Administration {n}", f"{day.isoformat()} ({day.strftime('%a')}, Day {study_day})"))
     start, end = dlt_window(first_dose)
-    out.append(("DLT window", f"{start.isoformat()} to {end.isoformat()} (Day 1 to Day {DLT_DAYS}, from the first administration)"))
+    out.append(
+        (
+            "DLT window",
+            f"{start.isoformat()} to {end.isoformat()} (first administration + {DLT_DAYS} days, "
+            "as the outcome library counts DLTs)",
+        )
+    )
     out.append(
         (
             "Response follow-up end",
