@@ -4,9 +4,9 @@ Schedule arithmetic for the CEL001 dose groups (protocol: ClinicalTrials.gov rec
 last update posted 2025-12-02).
 
 Pure functions, no engine imports. Day 1 is the first administration; "Day N" is the
-date first_dose + (N - 1) days. A window of "N days after" a dose ends N days after
-that dose's date (so the multiple-dose DLT window, 28 days from Day 20, ends on Day 48,
-the "48 days" of the biomarker time frames).
+date first_dose + (N - 1) days. A window of N days from a dose covers N calendar days,
+the dose day included (the engine's convention for ``arms.yaml`` windows, and ADaM's
+end - start + 1): the single-dose DLT window is Day 1-14, the multiple-dose one Day 20-47.
 """
 
 from __future__ import annotations
@@ -47,14 +47,14 @@ def administration_dates(first_dose: dt.date, days: tuple[int, ...] = ADMINISTRA
 
 
 def dlt_single_window(first_dose: dt.date) -> tuple[dt.date, dt.date]:
-    """Single-dose DLT observation: from the first infusion to 14 days after it."""
-    return first_dose, first_dose + dt.timedelta(days=SINGLE_DOSE_DLT_DAYS)
+    """Single-dose DLT observation: 14 days from the first infusion (Day 1 to Day 14 inclusive)."""
+    return first_dose, first_dose + dt.timedelta(days=SINGLE_DOSE_DLT_DAYS - 1)
 
 
 def dlt_multiple_window(first_dose: dt.date) -> tuple[dt.date, dt.date]:
-    """Multiple-dose DLT observation: from the first multiple dose (Day 20) to 28 days after it."""
+    """Multiple-dose DLT observation: 28 days from the first multiple dose (Day 20 to Day 47 inclusive)."""
     start = administration_dates(first_dose)[1]
-    return start, start + dt.timedelta(days=MULTIPLE_DOSE_DLT_DAYS)
+    return start, start + dt.timedelta(days=MULTIPLE_DOSE_DLT_DAYS - 1)
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -95,8 +95,8 @@ def plan(arm_id: str, first_dose: dt.date, rounding: str = "guaranteed") -> list
     for n, (day, date) in enumerate(zip(ADMINISTRATION_DAYS, dates), start=1):
         out.append((f"Dose {n} (Day {day})", date.isoformat()))
     out += [
-        ("Single-dose DLT window (14 days)", f"{s0.isoformat()} to {s1.isoformat()}"),
-        ("Multiple-dose DLT window (28 days from Day 20)", f"{m0.isoformat()} to {m1.isoformat()}"),
+        ("Single-dose DLT window (14 days, Day 1-14)", f"{s0.isoformat()} to {s1.isoformat()}"),
+        ("Multiple-dose DLT window (28 days, Day 20-47)", f"{m0.isoformat()} to {m1.isoformat()}"),
         ("End of follow-up (2 years after the last dose)", follow_up_end(first_dose).isoformat()),
         (
             "Bags per dose",

@@ -72,23 +72,26 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
             why += f" ({undated} record(s) without dates)"
         return DerivedValue(None, reason=why + "; the history may be incomplete")
     dated.sort(key=lambda t: (t[0], t[2]))
+    groups: dict[dt.date, list[tuple[dt.date, dt.date, str, Any]]] = {}
+    for item in dated:
+        groups.setdefault(item[0], []).append(item)
     lines: list[list[tuple[dt.date, dt.date, str, Any]]] = []
     regimen: set[str] = set()
     line_start = last_end = dt.date.min
-    for item in dated:
-        start, end, key, _ = item
+    for start, items in groups.items():  # drugs started the same day belong together
+        keys = {i[2] for i in items}
         new_line = (
             not lines
             or (start - last_end).days > GAP_DAYS
-            or (start > line_start + dt.timedelta(days=REGIMEN_DAYS) and key not in regimen)
+            or (start > line_start + dt.timedelta(days=REGIMEN_DAYS) and not keys <= regimen)
         )
         if new_line:
             lines.append([])
             regimen = set()
             line_start = start
-        lines[-1].append(item)
-        regimen.add(key)
-        last_end = max(last_end, end)
+        lines[-1].extend(items)
+        regimen |= keys
+        last_end = max(last_end, *(i[1] for i in items))
     described = "; ".join(
         f"line {n} from {line[0][0].isoformat()}: " + ", ".join(sorted({_label(i[3].codes) for i in line}))
         for n, line in enumerate(lines, start=1)
