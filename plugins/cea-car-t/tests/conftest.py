@@ -1,3 +1,3 @@
-"""pytest configuration: collect the YAML cases in cases/ with the trialrules plugin."""
+"""YAML cases in cases/ run through trialrules.testing (imported hooks: nested conftests cannot use pytest_plugins)."""
 
-pytest_plugins = ["trialrules.testing"]
+from trialrules.testing import pytest_collect_file, pytest_terminal_summary  # noqa: F401

@@ -10,7 +10,6 @@ import datetime as dt
 from pathlib import Path
 
 from trialrules import hookimpl
-
 from trialrules_cea_car_t import arms, pregnancy
 
 TRIAL_ID = "cea-car-t"
