@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-
 from trialrules_cel001 import arms
 
 D = dt.date

@@ -92,7 +92,7 @@ def plan(arm_id: str, first_dose: dt.date, rounding: str = "guaranteed") -> list
     s0, s1 = dlt_single_window(first_dose)
     m0, m1 = dlt_multiple_window(first_dose)
     out: list[tuple[str, str]] = [("Dose per infusion", f"{dose:.1e} cells (intravenous, after thawing at 37 °C)")]
-    for n, (day, date) in enumerate(zip(ADMINISTRATION_DAYS, dates), start=1):
+    for n, (day, date) in enumerate(zip(ADMINISTRATION_DAYS, dates, strict=True), start=1):
         out.append((f"Dose {n} (Day {day})", date.isoformat()))
     out += [
         ("Single-dose DLT window (14 days, Day 1-14)", f"{s0.isoformat()} to {s1.isoformat()}"),

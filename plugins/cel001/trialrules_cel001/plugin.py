@@ -9,7 +9,6 @@ import datetime as dt
 from pathlib import Path
 
 from trialrules import hookimpl
-
 from trialrules_cel001 import arms, therapy
 
 TRIAL_ID = "cel001"
