@@ -365,7 +365,7 @@ CODED_RESULTS = [("260385009", "Negative"), ("10828004", "Positive")]
 
 def synthetic_record(rng: random.Random, as_of: dt.date = dt.date(2026, 1, 15)) -> dict[str, Any]:
     """A synthetic native record: ~50 observations, 10 conditions, 10 medications."""
-    pid = "%032x" % rng.getrandbits(128)
+    pid = f"{rng.getrandbits(128):032x}"
 
     def day(back: int) -> str:
         return (as_of - dt.timedelta(days=rng.randint(0, back))).isoformat()

@@ -28,8 +28,9 @@ def none_of(resource: dict[str, Any], attr: str) -> None:
 
 
 def warnings_of(*resources: dict[str, Any], patient: dict[str, Any] | None = None) -> list[str]:
-    kwargs = {"patient": patient} if patient else {}
-    return list(read(make_bundle(*(with_subject(r) for r in resources), **kwargs)).warnings)
+    subjects = [with_subject(r) for r in resources]
+    doc = make_bundle(*subjects, patient=patient) if patient else make_bundle(*subjects)
+    return list(read(doc).warnings)
 
 
 def status_cc(system: str, code: str) -> dict[str, Any]:
@@ -339,7 +340,7 @@ def test_bundled_medication_reference_forms(ref: str) -> None:
 
 
 def test_ingredient_item_reference_to_a_contained_medication() -> None:
-    contained = [
+    contained: list[dict[str, Any]] = [
         {"resourceType": "Medication", "id": "prod", "ingredient": [{"itemReference": {"reference": "#ing"}}]},
         {"resourceType": "Medication", "id": "ing", "code": CARBO},
     ]

@@ -17,7 +17,7 @@ import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 from trialrules.errors import InputError
 from trialrules.fhir import jsonfile
@@ -34,7 +34,7 @@ def _failure(file: str, text: str, line: int | None = None, resource: str | None
     return InputFailure(file, err.format_message())
 
 
-def _usable_key(value: Any) -> bool:
+def _usable_key(value: Any) -> TypeGuard[str]:
     """A non-empty id SQLite can store (lone surrogates cannot be encoded)."""
     if not isinstance(value, str) or not value:
         return False

@@ -50,8 +50,8 @@ def _record_from_bundle(doc: Any, file: str) -> PatientRecord | InputFailure:
     if rtype != "Bundle":
         what = "has no resourceType" if rtype is None else f"has resourceType {rtype!r}"
         return _failure(file, f"is not a FHIR Bundle: the document {what}", path="$.resourceType")
-    btype = doc.get("type")
-    btype = btype if isinstance(btype, str) or btype is None else repr(btype)
+    raw_type = doc.get("type")
+    btype = raw_type if isinstance(raw_type, str) or raw_type is None else repr(raw_type)
     entries = doc.get("entry", [])
     if not isinstance(entries, list):
         return _failure(file, "Bundle entry is not a list", path="$.entry")
@@ -84,8 +84,8 @@ def _record_from_bundle(doc: Any, file: str) -> PatientRecord | InputFailure:
     if not patients:
         return _failure(file, "Bundle has no Patient resource (one patient per Bundle)", path="$.entry")
     if len(patients) > 1:
-        where = ", ".join(f"entry[{i}]" for i, _, _ in patients[:5])
-        return _failure(file, f"Bundle has {len(patients)} Patient resources ({where}); "
+        listed = ", ".join(f"entry[{i}]" for i, _, _ in patients[:5])
+        return _failure(file, f"Bundle has {len(patients)} Patient resources ({listed}); "
                         "a Bundle must hold exactly one patient", path="$.entry")
 
     p_index, patient, p_url = patients[0]
@@ -101,18 +101,18 @@ def _record_from_bundle(doc: Any, file: str) -> PatientRecord | InputFailure:
         field = SUBJECT_FIELD.get(rtype) if isinstance(rtype, str) else None
         if field is None:
             continue  # Composition, Encounter, Medication, Practitioner...: not patient data we use
-        where = _where(file, i, full_url)
-        label = f"{rtype}/{RecordBuilder._id(resource, where)}"
+        at = _where(file, i, full_url)
+        label = f"{rtype}/{RecordBuilder._id(resource, at)}"
         ref = reference_of(resource.get(field))
         if ref is None:
             builder.warnings.append(message(f"has no {field} reference; skipped (it cannot be "
-                                            "attributed to a patient)", where, label, "." + field))
+                                            "attributed to a patient)", at, label, "." + field))
             continue
         if ref not in own and lookup_key(ref) not in own:
             builder.warnings.append(message(f"{field} {ref!r} is not this Bundle's Patient; skipped",
-                                            where, label, f".{field}.reference"))
+                                            at, label, f".{field}.reference"))
             continue
-        builder.add(resource, where)
+        builder.add(resource, at)
     return builder.build()
 
 

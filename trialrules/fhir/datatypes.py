@@ -135,7 +135,7 @@ def observation_value(resource: dict[str, Any], warn: Warn) -> Value:
             value = resource[key]
             # bool is an int in Python: keep the FHIR types apart.
             if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
-                return value  # type: ignore[no-any-return]
+                return value
             warn(f"{value!r} is not a {kind.__name__}", "." + key)
             return None
     for key in resource:
