@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from trialrules.api import Engine, read_patients
-from trialrules.errors import TrialRulesError, UnknownTrialError
+from trialrules.errors import TrialRulesError
 from trialrules.models import InputFailure, ScreeningResult
 
 
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"trialrules {args.command}: {exc}", file=sys.stderr)
         return 2
-    except UnknownTrialError as exc:
+    except TrialRulesError as exc:
         print(f"trialrules {args.command}: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
@@ -130,7 +130,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from trialrules.validate import validate_paths
 
-    engine = Engine(load_entrypoints=False)
+    engine = Engine()  # installed plugins too: rules may call the functions they register
     problems, checked = validate_paths([Path(p) for p in args.paths], engine.registry)
     for p in problems:
         print(p)
@@ -271,9 +271,15 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     if arm is None:
         raise UsageError(f"trial {trial.id} has no arm {args.arm!r}; arms: {', '.join(a.id for a in trial.arms)}")
     lines = plan_lines(trial, arm, args.first_dose, args.weight)
-    for extra in engine.plugin_manager.hook.trialrules_plan_arm(
-        trial_id=trial.id, arm_id=arm.id, first_dose=args.first_dose, weight_kg=args.weight, parameters=params
-    ):
+    try:
+        extras = engine.plugin_manager.hook.trialrules_plan_arm(
+            trial_id=trial.id, arm_id=arm.id, first_dose=args.first_dose, weight_kg=args.weight, parameters=params
+        )
+    except TrialRulesError:
+        raise
+    except Exception as exc:  # a plugin's bug or a bad --param it did not check: one line, exit 2
+        raise UsageError(f"the plugin of {trial.label} could not plan arm {arm.id}: {type(exc).__name__}: {exc}") from None
+    for extra in extras:
         lines.extend(extra or [])
     width = max((len(k) for k, _ in lines), default=0)
     print(f"{trial.label} — {arm.title}")
@@ -310,7 +316,10 @@ def _cmd_test(args: argparse.Namespace) -> int:
             print(f"trialrules test: {trial.label} has no YAML cases next to its rules ({cases})", file=sys.stderr)
     if not paths:
         return 2
-    return int(pytest.main(["-p", "trialrules.testing", "-q", "-p", "no:cacheprovider", *paths]))
+    # A plugin's tests/conftest.py imports the collection hooks; load them here only without one.
+    needs_plugin = any(not (Path(p).parent / "conftest.py").exists() for p in paths)
+    extra = ["-p", "trialrules.testing"] if needs_plugin else []
+    return int(pytest.main([*extra, "-q", "-p", "no:cacheprovider", *paths]))
 
 
 def run() -> None:
