@@ -7,7 +7,6 @@ import datetime as dt
 import math
 
 import pytest
-
 from _support import AS_OF, engine_for, obs, patient, shared_dir, write_trial
 
 VALUESETS = """

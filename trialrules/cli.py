@@ -108,7 +108,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         rows.append((t.id, t.version, ",".join(t.aliases) or "-", t.plugin or "-", t.title))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[4])
+        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
     if len(rows) == 1:
         print("no trials installed (pip install a trialrules-<trial> plugin)", file=sys.stderr)
     return 0

@@ -120,7 +120,7 @@ def load_trial(rules_dir: Path, registry: Registry | None = None, *, plugin: str
             own_sets[vs["name"]] = (vs, f, i)
     shared = {name: vs for name, (vs, _) in registry.valuesets.items()}
     known_sets = set(shared) | set(own_sets)
-    for name, (vs, f, i) in own_sets.items():
+    for vs, f, i in own_sets.values():
         for j, inc in enumerate(vs.get("include", [])):
             if inc not in known_sets:
                 problems.append(f.problem((i, "include", j), _unknown("value set", inc, known_sets)))

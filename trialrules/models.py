@@ -52,7 +52,7 @@ class ReferenceRange:
 
 
 #: An observation value: a number, boolean, text, Quantity or Coding.
-Value = Union[Quantity, Coding, bool, int, float, str, None]
+Value = Union[Quantity, Coding, bool, int, float, str, None]  # noqa: UP007 - cattrs hooks key on this object
 
 
 @frozen
@@ -254,7 +254,7 @@ class Attestation:
     id: str | None = None
 
 
-Rule = Union[
+Rule = Union[  # noqa: UP007 - cattrs hooks key on this object
     AllOf, AnyOf, Not, AtLeast, If, Const, Sex, Measurement, Derived, RecordSearch, Attestation
 ]
 

@@ -8,7 +8,7 @@ Errors are collected with ``iter_errors``, ordered by jsonschema's relevance
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ def _schema_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "schemas"  # a source checkout
 
 
-@lru_cache(maxsize=None)
+@cache
 def _registry() -> Registry:  # type: ignore[type-arg]
     registry: Registry = Registry()  # type: ignore[type-arg]
     for name in SCHEMA_FILES:
@@ -68,7 +68,7 @@ def load_schema(name: str) -> dict[str, Any]:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(ref: str) -> jsonschema.Draft202012Validator:
     """A validator for a schema or one of its ``$defs``, e.g.
     ``trial-rules.schema.json#/$defs/criterionFile``."""

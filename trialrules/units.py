@@ -92,7 +92,7 @@ def _atom(symbol: str, code: str) -> tuple[float, _Dim]:
 
 
 def _combine(a: tuple[float, _Dim], b: tuple[float, _Dim], sign: int) -> tuple[float, _Dim]:
-    return a[0] * b[0] ** sign, tuple(x + sign * y for x, y in zip(a[1], b[1]))
+    return a[0] * b[0] ** sign, tuple(x + sign * y for x, y in zip(a[1], b[1], strict=True))
 
 
 class _Parser:
@@ -173,7 +173,7 @@ def parse(code: str) -> Unit:
     return Unit(code, factor, dim)
 
 
-_MASS_PER_MOL = tuple(g - mol for g, mol in zip(_dim(g=1), _dim(mol=1)))
+_MASS_PER_MOL = tuple(g - mol for g, mol in zip(_dim(g=1), _dim(mol=1), strict=True))
 
 
 @lru_cache(maxsize=4096)
@@ -192,7 +192,7 @@ def conversion_factor(source: str, target: str, molar_mass: float | None = None)
     a, b = parse(source), parse(target)
     if a.dim == b.dim:
         return a.factor / b.factor
-    diff = tuple(x - y for x, y in zip(b.dim, a.dim))
+    diff = tuple(x - y for x, y in zip(b.dim, a.dim, strict=True))
     if molar_mass is not None and diff in (_MASS_PER_MOL, tuple(-d for d in _MASS_PER_MOL)):
         # source is amount and target mass: multiply by g/mol; the reverse divides.
         molar = molar_mass if diff == _MASS_PER_MOL else 1.0 / molar_mass
