@@ -221,4 +221,4 @@ class _Export:
             return _failure(name, f"patient could not be read ({type(exc).__name__}: {exc})", where.line)
 
     def _where(self, line: Line) -> Where:
-        return Where(self.names[line.file], line.line, "$", f"line-{line.line}")
+        return Where(self.names[line.file], line.line)

@@ -17,7 +17,7 @@ from typing import Any
 
 from trialrules.errors import InputError
 from trialrules.fhir import jsonfile
-from trialrules.fhir.references import lookup_key, reference_of, resource_keys
+from trialrules.fhir.references import lookup_key, resource_keys
 from trialrules.fhir.resources import SUBJECT_FIELD, RecordBuilder
 from trialrules.fhir.where import Where, message
 from trialrules.models import InputFailure, PatientRecord
@@ -56,31 +56,34 @@ def _record_from_bundle(doc: Any, file: str) -> PatientRecord | InputFailure:
     if not isinstance(entries, list):
         return _failure(file, "Bundle entry is not a list", path="$.entry")
     warnings: list[str] = []
-    bundle_where = Where(file, None, "$", "bundle")
+    bundle_where = Where(file)
     if btype not in BUNDLE_TYPES:
         if btype is not None:
             return _failure(file, f"Bundle type {btype!r} is not read (only "
                             + ", ".join(sorted(BUNDLE_TYPES)) + ")", path="$.type")
         warnings.append(message("Bundle has no type; read as a collection", bundle_where, path=".type"))
 
-    # Pass 1: locate the Patient and index every resource by the ways a reference may name it.
-    index: dict[str, dict[str, Any]] = {}
+    # Pass 1: sort entries into the Patient(s), clinical resources, and the rest
+    # (kept for resolving Medication references).
     patients: list[tuple[int, dict[str, Any], str | None]] = []
-    resources: list[tuple[int, dict[str, Any], str | None]] = []
+    clinical: list[tuple[int, dict[str, Any], str | None, str]] = []
+    others: list[tuple[dict[str, Any], str | None]] = []
     for i, entry in enumerate(entries):
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict):
-            if not (isinstance(entry, dict) and isinstance(entry.get("request"), dict)):
+        resource = entry.get("resource") if type(entry) is dict else None
+        if type(resource) is not dict:
+            if not (type(entry) is dict and type(entry.get("request")) is dict):
                 warnings.append(message("entry has no resource; skipped", bundle_where, path=f".entry[{i}]"))
             continue  # a transaction DELETE or a GET carries no resource: nothing to read
         full_url = entry.get("fullUrl")
-        full_url = full_url if isinstance(full_url, str) and full_url else None
-        for key in resource_keys(resource, full_url):
-            index.setdefault(key, resource)
-        if resource.get("resourceType") == "Patient":
+        full_url = full_url if type(full_url) is str and full_url else None
+        rtype = resource.get("resourceType")
+        if rtype == "Patient":
             patients.append((i, resource, full_url))
+        elif type(rtype) is str and rtype in SUBJECT_FIELD:
+            clinical.append((i, resource, full_url, rtype))
         else:
-            resources.append((i, resource, full_url))
+            # Composition, Encounter, Medication, Practitioner...: not patient data we use
+            others.append((resource, full_url))
     if not patients:
         return _failure(file, "Bundle has no Patient resource (one patient per Bundle)", path="$.entry")
     if len(patients) > 1:
@@ -89,44 +92,52 @@ def _record_from_bundle(doc: Any, file: str) -> PatientRecord | InputFailure:
                         "a Bundle must hold exactly one patient", path="$.entry")
 
     p_index, patient, p_url = patients[0]
-    builder = RecordBuilder(patient, _where(file, p_index, p_url), lambda ref: _lookup(index, ref), file)
+    builder = RecordBuilder(patient, Where(file, None, p_index, p_url), _Index(others), file)
     builder.warnings[:0] = warnings
     own = {f"Patient/{builder.id}"}
     if p_url:
         own.add(p_url)
 
     # Pass 2: every clinical resource about this patient.
-    for i, resource, full_url in resources:
-        rtype = resource.get("resourceType")
-        field = SUBJECT_FIELD.get(rtype) if isinstance(rtype, str) else None
-        if field is None:
-            continue  # Composition, Encounter, Medication, Practitioner...: not patient data we use
-        at = _where(file, i, full_url)
+    for i, resource, full_url, rtype in clinical:
+        at = Where(file, None, i, full_url)
+        field = SUBJECT_FIELD[rtype]
+        subject = resource.get(field)
+        ref = subject.get("reference") if type(subject) is dict else None
+        if ref in own:  # the usual case, decided without parsing the reference
+            builder.add(resource, at, rtype)
+            continue
         label = f"{rtype}/{RecordBuilder._id(resource, at)}"
-        ref = reference_of(resource.get(field))
-        if ref is None:
+        if type(ref) is not str or not ref:
             builder.warnings.append(message(f"has no {field} reference; skipped (it cannot be "
                                             "attributed to a patient)", at, label, "." + field))
-            continue
-        if ref not in own and lookup_key(ref) not in own:
+        elif lookup_key(ref) in own:
+            builder.add(resource, at, rtype)
+        else:
             builder.warnings.append(message(f"{field} {ref!r} is not this Bundle's Patient; skipped",
                                             at, label, f".{field}.reference"))
-            continue
-        builder.add(resource, at)
     return builder.build()
 
 
-def _where(file: str, i: int, full_url: str | None) -> Where:
-    fallback = full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1] if full_url else f"entry-{i}"
-    return Where(file, None, f"$.entry[{i}].resource", fallback or f"entry-{i}")
+class _Index:
+    """Finds a bundled resource (a Medication) by reference; built on first use,
+    because most Bundles never need it (medications given as CodeableConcepts)."""
 
+    def __init__(self, resources: list[tuple[dict[str, Any], str | None]]) -> None:
+        self._resources = resources
+        self._index: dict[str, dict[str, Any]] | None = None
 
-def _lookup(index: dict[str, dict[str, Any]], ref: str) -> dict[str, Any] | None:
-    found = index.get(ref)
-    if found is None:
-        key = lookup_key(ref)
-        found = index.get(key) if key else None
-    return found
+    def __call__(self, ref: str) -> dict[str, Any] | None:
+        if self._index is None:
+            self._index = {}
+            for resource, full_url in self._resources:
+                for key in resource_keys(resource, full_url):
+                    self._index.setdefault(key, resource)
+        found = self._index.get(ref)
+        if found is None:
+            other = lookup_key(ref)
+            found = self._index.get(other) if other else None
+        return found
 
 
 class BundleAdapter:

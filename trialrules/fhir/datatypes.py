@@ -1,18 +1,19 @@
 """
 FHIR data types to the model's: CodeableConcept, Quantity, value[x], referenceRange.
 
-Functions take ``warn(text, path)`` to report a problem that did not stop reading;
-``path`` is relative to the resource (``.valueQuantity.code``).
+Functions append ``(text, path)`` to a ``problems`` list for each problem that did
+not stop reading (a list the caller reuses: no closure per resource); ``path`` is
+relative to the resource (``.valueQuantity.code``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from trialrules.models import Coding, Quantity, ReferenceRange, Value
 
-Warn = Callable[[str, str], None]
+#: Where functions put ``(what is wrong, JSON path inside the resource)``.
+Problems = list[tuple[str, str]]
 
 UCUM = "http://unitsofmeasure.org"
 
@@ -40,17 +41,20 @@ def coding(code: str, system: Any, display: Any) -> Coding:
 def codings(concept: Any) -> tuple[Coding, ...]:
     """Every Coding with a code in a CodeableConcept (all of them: real feeds send
     several codes for one test, and any may be the one a value set holds)."""
-    if not isinstance(concept, dict):
+    if type(concept) is not dict:
         return ()
     raw = concept.get("coding")
-    if not isinstance(raw, list):
+    if type(raw) is not list:
         return ()
     out = []
     for c in raw:
-        if isinstance(c, dict):
+        if type(c) is dict:
             code = c.get("code")
-            if isinstance(code, str) and code:
-                out.append(coding(code, c.get("system"), c.get("display")))
+            if type(code) is str and code:
+                system, display = c.get("system"), c.get("display")
+                found = _CODINGS.get((code, system, display)) if type(display) is str or display is None \
+                    else None
+                out.append(found if found is not None else coding(code, system, display))
     return tuple(out)
 
 
@@ -79,7 +83,21 @@ def _dimensionless(unit: str) -> bool:
     return unit == "1" or (unit.startswith("{") and unit.endswith("}") and "}" not in unit[1:-1])
 
 
-def quantity(raw: Any, path: str, warn: Warn) -> Quantity | None:
+_QUANTITIES: dict[tuple[float, str], Quantity] = {}
+
+
+def _shared_quantity(value: float, unit: str) -> Quantity:
+    """A Quantity, shared when the same one recurs (reference ranges, round values)."""
+    key = (value, unit)
+    found = _QUANTITIES.get(key)
+    if found is None:
+        if len(_QUANTITIES) >= _CODINGS_MAX:
+            _QUANTITIES.clear()
+        found = _QUANTITIES[key] = Quantity(value, unit)
+    return found
+
+
+def quantity(raw: Any, path: str, problems: Problems) -> Quantity | None:
     """A FHIR Quantity with its UCUM code as unit.
 
     No UCUM code (missing, or a non-UCUM system): the value is kept with unit None
@@ -87,33 +105,39 @@ def quantity(raw: Any, path: str, warn: Warn) -> Quantity | None:
     ``unit`` text is never trusted as a unit. A comparator (``<0.5``) makes the
     value inexact, so it is not kept as a number at all.
     """
-    if not isinstance(raw, dict):
-        warn("is not a Quantity object", path)
+    if type(raw) is dict:
+        # Fast path, the usual well-formed UCUM quantity (type() also refuses bool).
+        value, code = raw.get("value"), raw.get("code")
+        if (type(value) is float or type(value) is int) and type(code) is str and code \
+                and raw.get("system", UCUM) == UCUM and "comparator" not in raw:
+            return _shared_quantity(float(value), code)
+    else:
+        problems.append(("is not a Quantity object", path))
         return None
     value = _number(raw.get("value"))
     if value is None:
-        warn("Quantity has no numeric value", path + ".value")
+        problems.append(("Quantity has no numeric value", path + ".value"))
         return None
     if "comparator" in raw:
-        warn(f"Quantity has comparator {raw['comparator']!r}: not an exact value, not used",
-             path + ".comparator")
+        problems.append((f"Quantity has comparator {raw['comparator']!r}: not an exact value, not used",
+             path + ".comparator"))
         return None
     code, system = raw.get("code"), raw.get("system")
     if system is not None and system != UCUM:
-        warn(f"unit system {system!r} is not UCUM ({UCUM}); the value has no usable unit",
-             path + ".system")
+        problems.append((f"unit system {system!r} is not UCUM ({UCUM}); the value has no usable unit",
+             path + ".system"))
         return Quantity(value, None)
     if not isinstance(code, str) or not code:
         shown = f" (unit text {raw['unit']!r} is not a code)" if isinstance(raw.get("unit"), str) else ""
-        warn(f"Quantity has no UCUM unit code{shown}; the value has no usable unit", path + ".code")
+        problems.append((f"Quantity has no UCUM unit code{shown}; the value has no usable unit", path + ".code"))
         return Quantity(value, None)
     return Quantity(value, code)
 
 
-def observation_value(resource: dict[str, Any], warn: Warn) -> Value:
+def observation_value(resource: dict[str, Any], problems: Problems) -> Value:
     """An Observation's (or component's) value[x] as the model's Value."""
     if "valueQuantity" in resource:
-        q = quantity(resource["valueQuantity"], ".valueQuantity", warn)
+        q = quantity(resource["valueQuantity"], ".valueQuantity", problems)
         if q is not None and q.unit is not None and _dimensionless(q.unit):
             return q.value  # a score or ratio: the number alone, as native records give it
         return q
@@ -128,7 +152,7 @@ def observation_value(resource: dict[str, Any], warn: Warn) -> Value:
             return first
         if isinstance(text, str) and text:
             return text
-        warn("CodeableConcept has neither a coding nor text", ".valueCodeableConcept")
+        problems.append(("CodeableConcept has neither a coding nor text", ".valueCodeableConcept"))
         return None
     for key, kind in (("valueBoolean", bool), ("valueString", str), ("valueInteger", int)):
         if key in resource:
@@ -136,20 +160,46 @@ def observation_value(resource: dict[str, Any], warn: Warn) -> Value:
             # bool is an int in Python: keep the FHIR types apart.
             if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
                 return value
-            warn(f"{value!r} is not a {kind.__name__}", "." + key)
+            problems.append((f"{value!r} is not a {kind.__name__}", "." + key))
             return None
     for key in resource:
         if key.startswith("value") and key[5:6].isupper():
-            warn(f"{key} is not read (only Quantity, CodeableConcept, boolean, string, integer)",
-                 "." + key)
+            problems.append((f"{key} is not read (only Quantity, CodeableConcept, boolean, string, integer)",
+                 "." + key))
             return None
     return None
 
 
-def reference_range(raw: Any, warn: Warn) -> ReferenceRange | None:
+def reference_range(raw: Any, problems: Problems) -> ReferenceRange | None:
     """The normal range: the first range with no ``type`` or type ``normal``."""
-    if not isinstance(raw, list):
+    if type(raw) is not list or not raw:
         return None
+    first = raw[0]
+    if type(first) is dict and "type" not in first:
+        low, high = first.get("low"), first.get("high")
+        if type(low) is dict and type(high) is dict:
+            key = (low.get("value"), low.get("code"), low.get("system"), "comparator" in low,
+                   high.get("value"), high.get("code"), high.get("system"), "comparator" in high)
+            try:
+                found = _RANGES.get(key)
+            except TypeError:  # an unhashable value: not the usual shape, take the long way
+                found = None
+            if found is not None:
+                return found
+            made = _reference_range(raw, problems)
+            if made is not None and made.low is not None and made.high is not None \
+                    and made.low.unit is not None and made.high.unit is not None:
+                if len(_RANGES) >= _CODINGS_MAX:
+                    _RANGES.clear()
+                _RANGES[key] = made  # only clean ranges: a warning must be given every time
+            return made
+    return _reference_range(raw, problems)
+
+
+_RANGES: dict[tuple[Any, ...], ReferenceRange] = {}
+
+
+def _reference_range(raw: list[Any], problems: Problems) -> ReferenceRange | None:
     for i, rr in enumerate(raw):
         if not isinstance(rr, dict):
             continue
@@ -157,8 +207,8 @@ def reference_range(raw: Any, warn: Warn) -> ReferenceRange | None:
         if kind not in (None, "normal"):
             continue
         path = f".referenceRange[{i}]"
-        low = quantity(rr["low"], path + ".low", warn) if "low" in rr else None
-        high = quantity(rr["high"], path + ".high", warn) if "high" in rr else None
+        low = quantity(rr["low"], path + ".low", problems) if "low" in rr else None
+        high = quantity(rr["high"], path + ".high", problems) if "high" in rr else None
         if low is None and high is None:
             return None
         return ReferenceRange(low, high)

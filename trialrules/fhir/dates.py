@@ -69,6 +69,12 @@ def _parse(text: str, kind: str) -> FhirDate | str:
     return FhirDate(day, day, DAY)
 
 
+def cached(text: str) -> FhirDate | None:
+    """A dateTime string as a :class:`FhirDate`, or None if it is not one (fast path)."""
+    parsed = _parse(text, "dateTime")
+    return parsed if type(parsed) is FhirDate else None
+
+
 def parse(value: object, kind: str = "dateTime") -> FhirDate | str:
     """Parse a FHIR ``date`` or ``dateTime``/``instant`` value.
 

@@ -103,6 +103,7 @@ class RecordBuilder:
         source: str,
     ) -> None:
         self.warnings: list[str] = []
+        self._problems: list[tuple[str, str]] = []
         self._medications = medications
         self._source = source
         self.id = self._id(patient, where)
@@ -147,10 +148,16 @@ class RecordBuilder:
     @staticmethod
     def _id(resource: dict[str, Any], where: Where) -> str:
         rid = resource.get("id")
-        return rid if isinstance(rid, str) and rid else where.fallback_id
+        return rid if type(rid) is str and rid else where.fallback_id()
 
     def _warn(self, text: str, where: Where, label: str, path: str = "") -> None:
         self.warnings.append(message(text, where, label, path))
+
+    def _flush(self, where: Where, label: str) -> None:
+        """Turn the problems the data-type functions found into warnings."""
+        for text, path in self._problems:
+            self._warn(text, where, label, path)
+        self._problems.clear()
 
     def _parse(self, value: Any, kind: str, label: str, where: Where, path: str) -> dates.FhirDate | None:
         parsed = dates.parse(value, kind)
@@ -172,6 +179,10 @@ class RecordBuilder:
 
     def _bound(self, value: Any, label: str, where: Where, path: str, last: bool) -> dt.date | None:
         """The start (``last=False``) or end of a period: partial -> first or last day."""
+        if type(value) is str:  # fast path: a full date from the cache
+            quick = dates.cached(value)
+            if quick is not None and not quick.partial:
+                return quick.first
         parsed = self._parse(value, "dateTime", label, where, path)
         if parsed is None:
             return None
@@ -260,25 +271,34 @@ class RecordBuilder:
 
     # -- resources ---------------------------------------------------------
 
-    def add(self, resource: dict[str, Any], where: Where) -> None:
-        """Add one clinical resource (other resource types are ignored)."""
-        handler = self._handlers.get(_str(resource.get("resourceType")) or "")
+    def add(self, resource: dict[str, Any], where: Where, rtype: str | None = None) -> None:
+        """Add one clinical resource (other resource types are ignored); ``rtype``
+        when the caller already knows the resourceType."""
+        handler = self._handlers.get(rtype or _str(resource.get("resourceType")) or "")
         if handler is not None:
-            handler(resource, where, self._id(resource, where))
+            rid = resource.get("id")
+            handler(resource, where, rid if type(rid) is str and rid else where.fallback_id())
 
     def _observation(self, r: dict[str, Any], where: Where, rid: str) -> None:
-        status = _str(r.get("status"))
-        if status in OBSERVATION_SKIP:
+        status = r.get("status")
+        if type(status) is not str:
+            status = None
+        elif status in OBSERVATION_SKIP:
             return
         label = "Observation/" + rid
-
-        def warn(text: str, path: str) -> None:
-            self._warn(text, where, label, path)
-
-        codes = self._codes(r, "code", label, where)
-        value = observation_value(r, warn)
+        problems = self._problems
+        codes = codings(r.get("code"))
+        if not codes:
+            self._warn("has no coded code (a coding with a code); it cannot match any value set",
+                       where, label, ".code")
+        value = observation_value(r, problems)
         date: dt.date | None = None
-        if "effectiveDateTime" in r:
+        # the usual full-date string is answered from the date cache without more calls
+        raw = r.get("effectiveDateTime")
+        parsed = dates.cached(raw) if type(raw) is str else None
+        if parsed is not None and not parsed.partial:
+            date = parsed.first
+        elif "effectiveDateTime" in r:
             date = self._point(r["effectiveDateTime"], label, where, ".effectiveDateTime")
         elif "effectiveInstant" in r:
             date = self._point(r["effectiveInstant"], label, where, ".effectiveInstant")
@@ -289,7 +309,9 @@ class RecordBuilder:
                 date = self._point(p[key], label, where, f".effectivePeriod.{key}")
         if date is None and "issued" in r:
             date = self._point(r["issued"], label, where, ".issued")
-        rr = reference_range(r.get("referenceRange"), warn)
+        rr = reference_range(r["referenceRange"], problems) if "referenceRange" in r else None
+        if problems:
+            self._flush(where, label)
         self.observations.append(Observation(rid, codes, value, date, rr, status))
 
     def _condition(self, r: dict[str, Any], where: Where, rid: str) -> None:
