@@ -61,7 +61,7 @@ from trialrules.models import (
 )
 from trialrules.terminology import Matcher
 
-_OPS: dict[str, tuple[Callable[[Decimal, Decimal], bool], str]] = {
+_OPS: dict[str, tuple[Callable[[float, float], bool], str]] = {
     ">": (lambda a, b: a > b, ">"),
     ">=": (lambda a, b: a >= b, "≥"),
     "<": (lambda a, b: a < b, "<"),
@@ -87,9 +87,10 @@ class Evaluation:
 Compiled = Callable[[Evaluation], Outcome]
 
 
-def _dec(x: float | int) -> Decimal:
-    # repr() is the shortest string that round-trips, so 1.5 stays exactly 1.5.
-    return Decimal(repr(float(x))) if isinstance(x, float) else Decimal(x)
+def _dec(x: float | int | Decimal) -> float:
+    # Snap to 12 significant digits so that decimal limits compare exactly as written:
+    # 1.5 × 1.1 is 1.6500000000000001 in binary floating point, and must equal 1.65.
+    return units._snap(float(x))
 
 
 def _fmt(x: Any) -> str:
@@ -181,7 +182,7 @@ def _make_numeric_judge(
                 bound_value = bound.value
             if bound_value <= 0:
                 return _Judgement(None, problem=f"{title} on {date} has a reference limit of {bound_value}, which cannot scale a ×{limit_name} limit")
-            limit = _dec(multiple) * _dec(bound_value)
+            limit = _dec(multiple * bound_value)
             ok = test(_dec(number), limit)
             ratio = number / bound_value
             sentence = (
