@@ -84,6 +84,7 @@ def _dimensionless(unit: str) -> bool:
 
 
 _QUANTITIES: dict[tuple[float, str], Quantity] = {}
+_QUANTITIES_MAX = 20_000  # values vary far more than codes: keep this one small
 
 
 def _shared_quantity(value: float, unit: str) -> Quantity:
@@ -91,7 +92,7 @@ def _shared_quantity(value: float, unit: str) -> Quantity:
     key = (value, unit)
     found = _QUANTITIES.get(key)
     if found is None:
-        if len(_QUANTITIES) >= _CODINGS_MAX:
+        if len(_QUANTITIES) >= _QUANTITIES_MAX:
             _QUANTITIES.clear()
         found = _QUANTITIES[key] = Quantity(value, unit)
     return found
