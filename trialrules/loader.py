@@ -180,13 +180,11 @@ def _arm_data(a: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _structure_criterion(data: Mapping[str, Any], kind: str) -> Criterion:
-    filled = dict(data)
-    filled["kind"] = kind
-    filled["criteria"] = [_structure_criterion_data(c, kind) for c in data.get("criteria", [])]
-    return converter.structure(filled, Criterion)
+    return converter.structure(_structure_criterion_data(data, kind), Criterion)
 
 
 def _structure_criterion_data(data: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    # Sub-criteria inherit the kind of the file's directory.
     filled = dict(data)
     filled["kind"] = kind
     filled["criteria"] = [_structure_criterion_data(c, kind) for c in data.get("criteria", [])]
