@@ -8,7 +8,9 @@ section 5: a set holding ``C92.0`` matches ``C92.00`` and ``C92.02``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+
+from attrs import frozen
 
 from trialrules.models import CodeEntry, Coding, ValueSet
 
@@ -56,6 +58,24 @@ def _normal_code(system: str | None, code: str) -> str:
     return code
 
 
+@frozen
+class CodeMatch:
+    """How a record's codings fare against a value set (:meth:`Matcher.assess`).
+
+    ``entry`` set: the record is in the set (``how`` may say how, e.g. through an
+    ingredient name). ``entry`` None and ``cannot_judge`` empty: the record was judged
+    and is not in the set. ``cannot_judge`` set: the set cannot tell either way (no
+    code, or codes only in systems the set does not cover), and it says why.
+    """
+
+    entry: CodeEntry | None = None
+    how: str = ""
+    cannot_judge: str = ""
+
+
+_NOT_IN_SET = CodeMatch()
+
+
 class Matcher:
     """A value set compiled for fast membership tests."""
 
@@ -101,6 +121,27 @@ class Matcher:
     def matches_any(self, codings: Iterable[Coding]) -> bool:
         """True when any of the codings belongs to the value set."""
         return any(self.entry_for(c) is not None for c in codings)
+
+    def systems(self) -> frozenset[str | None]:
+        """The code systems the set has codes in (what it can judge)."""
+        return frozenset(s for s, _ in self.exact) | frozenset(s for s, _ in self.prefixes)
+
+    def assess(self, codings: Sequence[Coding]) -> CodeMatch:
+        """Whether a record with these codings is in the set, is not, or cannot be judged.
+
+        The one place record searches ask; CONTRACT.md section 5: a record whose codes
+        the set cannot judge is not an absence.
+        """
+        entry = self.first_entry(codings)
+        if entry is not None:
+            return CodeMatch(entry)
+        if not codings:
+            return CodeMatch(cannot_judge="it carries no code")
+        covered = self.systems()
+        if not any(system_uri(c.system) in covered for c in codings):
+            shown = ", ".join(sorted({str(system_uri(c.system)) for c in codings}))
+            return CodeMatch(cannot_judge=f"its codes are only in {shown}, which this value set does not cover")
+        return _NOT_IN_SET
 
     def first_entry(self, codings: Iterable[Coding]) -> CodeEntry | None:
         """The entry of the first coding that matches."""
