@@ -128,12 +128,17 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from trialrules.validate import validate_paths
+    from trialrules.validate import coverage_warnings_for, validate_paths
 
     engine = Engine()  # installed plugins too: rules may call the functions they register
     problems, checked = validate_paths([Path(p) for p in args.paths], engine.registry)
     for p in problems:
         print(p)
+    warnings = coverage_warnings_for([Path(p) for p in args.paths], engine.registry)
+    for w in warnings:
+        print(w)
+    if warnings:  # warnings inform; they do not fail validation
+        print(f"{len(warnings)} value-set warning(s)", file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) in {checked} file(s)", file=sys.stderr)
         return 1
