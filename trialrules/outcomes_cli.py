@@ -38,9 +38,12 @@ def run_outcomes(engine: Engine, trial: Trial, data_dir: Path, fmt: str, out: Pa
         study = read_study(data_dir)
     except SDTMError:
         study = None
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else render(document, fmt, study)  # type: ignore[arg-type]
-    if fmt == "html" or out is not None:
-        target_dir = out or Path(".")
+    from trialrules.outcomes.tables import provenance
+
+    about = provenance(data_dir, trial)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else render(document, fmt, study, about)  # type: ignore[arg-type]
+    if out is not None:
+        target_dir = out
         target_dir.mkdir(parents=True, exist_ok=True)
         target = target_dir / f"{trial.id}-outcomes.{ {'json': 'json', 'text': 'txt', 'html': 'html'}[fmt] }"
         target.write_text(text, encoding="utf-8")
