@@ -801,7 +801,7 @@ def _missing_note(name: str, study: StudyData, params: Mapping[str, Any], data_d
     missing = [d for d in REQUIRED_DOMAINS.get(name, ()) if d not in study.domains]
     if missing:
         unreadable = {p.domain: p for p in study.problems if p.row is None}
-        parts = [unreadable[d].describe() if d in unreadable else f"{d}.csv/{d}.xpt/{d}.json not found in {data_dir}"
+        parts = [unreadable[d].describe() if d in unreadable else f"no {d} file ({d}.csv, {d}.xpt or {d}.json) in the data folder"
                  for d in missing]
         return "no data: " + "; ".join(parts)
     if name in _LB_TESTS:

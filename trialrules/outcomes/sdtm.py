@@ -29,8 +29,9 @@ from typing import Literal
 
 import attrs
 
+from trialrules.outcomes.datasetjson import ROW_ERROR, read_dataset_json
 from trialrules.outcomes.dates import DTC, impute, parse_dtc, parse_duration_hours
-from trialrules.outcomes.xpt import read_xpt
+from trialrules.outcomes.xpt import read_xpt_members
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -423,18 +424,17 @@ DEATH_CODES = frozenset({"DEATH", "DIED"})
 # reading files
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+def _read_rows(path: Path, domain: str) -> tuple[list[str], list[dict[str, str]]]:
     """Rows of a CSV, XPT or Dataset-JSON file with upper-case keys and string values."""
     suffix = path.suffix.lower()
     if suffix == ".xpt":
-        cols, raw = read_xpt(path)
-        rows = [{k.upper(): _num_text(v) for k, v in r.items()} for r in raw]
-        return [c.upper() for c in cols], rows
+        members = read_xpt_members(path)
+        member = next((m for m in members if m.name.upper() == domain.upper()), members[0])
+        rows = [{k.upper(): _num_text(v) for k, v in r.items()} for r in member.rows]
+        return [c.upper() for c in member.columns], rows
     if suffix == ".json":
-        from trialrules.outcomes.datasetjson import read_dataset_json
-
         cols, raw = read_dataset_json(path)
-        rows = [{k.upper(): _num_text(v) for k, v in r.items()} for r in raw]
+        rows = [{(k if k == ROW_ERROR else k.upper()): _num_text(v) for k, v in r.items()} for r in raw]
         return [c.upper() for c in cols], rows
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
@@ -444,7 +444,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
             extra = r.get(None)  # type: ignore[call-overload]
             row = {(k or "").strip().upper(): (v or "").strip() for k, v in r.items() if k is not None}
             if extra:
-                row["\0EXTRA"] = ",".join(str(x) for x in extra)
+                row[ROW_ERROR] = "more fields than the header has columns: " + clip(",".join(str(x) for x in extra))
             rows.append(row)
     return cols, rows
 
@@ -582,7 +582,7 @@ def _load(directory: Path, problems: list[Problem]) -> tuple[dict[str, list[dict
         if path is None:
             continue
         try:
-            cols, rows = _read_rows(path)
+            cols, rows = _read_rows(path, domain)
         except (OSError, ValueError, csv.Error, struct.error, IndexError, OverflowError, RecursionError) as exc:
             problems.append(Problem(domain, path.name, None, "", "", f"cannot read: {clip(str(exc), 200)}"))
             continue
@@ -600,9 +600,10 @@ def _load(directory: Path, problems: list[Problem]) -> tuple[dict[str, list[dict
 def _with_subject(rows: _Rows, table: list[dict[str, str]]) -> Iterable[tuple[int, dict[str, str]]]:
     """(row number, row) for rows that name a subject; the others are problems."""
     for i, r in enumerate(table, start=1):
-        if "\0EXTRA" in r:
-            rows.problems.append(Problem(rows.domain, rows.file, i, "", clip(r["\0EXTRA"]),
-                                         "more fields than the header has columns", r.get("USUBJID", "")))
+        if ROW_ERROR in r:
+            rows.problems.append(Problem(rows.domain, rows.file, i, "", "", r[ROW_ERROR] + ": row not used",
+                                         r.get("USUBJID", "")))
+            continue
         if not r.get("USUBJID", "").strip():
             rows.problem(i, r, "USUBJID", "no USUBJID: row not used")
             continue
