@@ -396,11 +396,12 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
             status = getattr(rec, "verification_status", None)
             if status in skip or getattr(rec, "status", None) in skip:
                 continue
-            entry = entry_of(rec.codes)
-            if entry is None or any(m.matches_any(rec.codes) for m in exclude):
+            codes = rec.codes + getattr(rec, "ingredients", ())  # a product matches through its ingredients
+            entry = entry_of(codes)
+            if entry is None or any(m.matches_any(codes) for m in exclude):
                 continue
-            shown = rec.codes[0].display or rec.codes[0].code
-            for c in rec.codes:
+            shown = codes[0].display or codes[0].code
+            for c in codes:
                 if entry.code and c.code.replace(".", "").upper().startswith(entry.code.replace(".", "").upper()):
                     shown = c.display or c.code
                     break

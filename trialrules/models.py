@@ -90,6 +90,8 @@ class Medication:
     end: dt.date | None = None
     status: str | None = None
     source: str | None = None
+    #: The product's ingredient codings (FHIR Medication.ingredient), when it was coded as a product.
+    ingredients: tuple[Coding, ...] = ()
 
 
 @frozen
@@ -271,6 +273,8 @@ class CodeEntry:
     prefix: bool = False
     display: str | None = None
     half_life_hours: float | None = None
+    #: CPT: the last code of a range starting at ``code`` (inclusive).
+    to: str | None = None
 
 
 @frozen
@@ -282,6 +286,10 @@ class ValueSet:
     include: tuple[str, ...] = ()
     molar_mass: float | None = None
     unit: str | None = None
+    #: Where the codes come from (published value sets, code-system releases, checked lists).
+    source: str | None = None
+    #: Why the set lacks a code system a set of its kind should cover (docs/rule-language.md).
+    coverage_reason: str | None = None
 
 
 @frozen
