@@ -10,13 +10,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from trialrules._interrupt import exit_code, signals_raise
 from trialrules.api import Engine, read_patients
-from trialrules.errors import TrialRulesError
+from trialrules.errors import InputError, TrialRulesError, internal_error
+from trialrules.limits import AS_OF_MAX, AS_OF_MIN
 from trialrules.models import InputFailure, ScreeningResult
 
 
@@ -31,9 +35,13 @@ class _Parser(argparse.ArgumentParser):
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    if not AS_OF_MIN <= day <= AS_OF_MAX:
+        raise argparse.ArgumentTypeError(f"{text!r} is outside the dates trialrules screens on "
+                                         f"({AS_OF_MIN} to {AS_OF_MAX})")
+    return day
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         handler = globals()[f"_cmd_{args.command}"]
-        return int(handler(args))
+        with signals_raise():
+            return int(handler(args))
     except UsageError as exc:
         print(f"trialrules {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -90,6 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP through signals_raise
+        print(f"trialrules {args.command}: interrupted ({exc or 'SIGINT'})", file=sys.stderr)
+        return exit_code(exc)
+    except Exception as exc:  # the last resort: one line naming the command, never a traceback
+        print(f"trialrules {args.command}: {internal_error(exc)}", file=sys.stderr)
+        return 1
 
 
 def _report_problems(engine: Engine) -> None:
@@ -128,12 +143,17 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from trialrules.validate import validate_paths
+    from trialrules.validate import coverage_warnings_for, validate_paths
 
     engine = Engine()  # installed plugins too: rules may call the functions they register
     problems, checked = validate_paths([Path(p) for p in args.paths], engine.registry)
     for p in problems:
         print(p)
+    warnings = coverage_warnings_for([Path(p) for p in args.paths], engine.registry)
+    for w in warnings:
+        print(w)
+    if warnings:  # warnings inform; they do not fail validation
+        print(f"{len(warnings)} value-set warning(s)", file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) in {checked} file(s)", file=sys.stderr)
         return 1
@@ -165,14 +185,40 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         print(failure.error, file=sys.stderr)
         writer.write_failure(failure)
 
-    for name in args.inputs:
-        patients = read_patients(name, on_error=on_error, registry=engine.registry)
-        progress = _Progress.for_input(name, engine)
-        for result in engine.screen(_with_warnings(patients, progress), trial_ids, args.as_of):
-            writer.write_result(result)
-        progress.done()
+    try:
+        for name in args.inputs:
+            _screen_input(engine, name, trial_ids, args.as_of, writer, on_error)
+    except KeyboardInterrupt as exc:
+        # Whatever was written stays well-formed: close the JSON array, then stop.
+        writer.close()
+        print(f"trialrules screen: interrupted ({exc or 'SIGINT'}); the output ends "
+              "after the last complete result", file=sys.stderr)
+        return exit_code(exc)
     writer.close()
     return 1 if failed else 0
+
+
+def _screen_input(engine: Engine, name: str, trial_ids: list[str] | None, as_of: dt.date | None,
+                  writer: _Writer, on_error: Any) -> None:
+    """Screen one input; an unexpected exception becomes an error line for this input
+    (or this patient) and the batch goes on."""
+    patients = read_patients(name, on_error=on_error, registry=engine.registry)
+    progress = _Progress.for_input(name, engine)
+    try:
+        for record in _with_warnings(patients, progress):
+            try:
+                results = list(engine.screen([record], trial_ids, as_of))
+            except Exception as exc:  # an evaluation bug on one patient: the others are still screened
+                error = InputError(internal_error(exc), file=name, resource=f"Patient/{record.id}")
+                on_error(InputFailure(name, error.format_message()))
+                continue
+            for result in results:
+                writer.write_result(result)
+    except Exception as exc:  # a reader bug: the input is reported, the next input is read
+        on_error(InputFailure(name, InputError(internal_error(exc), file=name).format_message()))
+    finally:
+        patients.close()  # a Bulk reader removes its temporary data now, even when interrupted
+        progress.done()
 
 
 def _with_warnings(patients: Any, progress: _Progress) -> Any:
@@ -223,34 +269,62 @@ class _Writer:
         self.fmt = fmt
         self.out = out
         self.first = True
+        self.closed = False
         if fmt == "json":
             out.write("[")
 
     def _json_item(self, obj: dict[str, Any]) -> None:
         if self.fmt == "json":
-            self.out.write(("\n" if self.first else ",\n") + json.dumps(obj, ensure_ascii=False, indent=2))
+            self.out.write(("\n" if self.first else ",\n") + strict_json(obj, indent=2))
             self.first = False
         else:
-            self.out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+            self.out.write(strict_json(obj, separators=(",", ":")) + "\n")
 
     def write_result(self, result: ScreeningResult) -> None:
         if self.fmt == "text":
             from trialrules.show import render_result
 
-            self.out.write(render_result(result))
+            self.out.write(_SURROGATE.sub("\ufffd", render_result(result)))
         else:
             self._json_item(result.to_dict())
 
     def write_failure(self, failure: InputFailure) -> None:
         if self.fmt == "text":
-            self.out.write(f"{failure.input}: could not be read: {failure.error}\n\n")
+            self.out.write(_SURROGATE.sub("\ufffd", f"{failure.input}: could not be read: {failure.error}\n\n"))
         else:
             self._json_item(failure.to_dict())
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         if self.fmt == "json":
             self.out.write("\n]\n" if not self.first else "]\n")
         self.out.flush()
+
+
+# A lone surrogate (from a ``\\udXXX`` escape in the input) cannot be written as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def strict_json(obj: Any, **options: Any) -> str:
+    """JSON any parser accepts: non-finite numbers as the strings ``inf``, ``-inf``,
+    ``nan`` (not the non-standard ``Infinity``), lone surrogates as U+FFFD."""
+    try:
+        text = json.dumps(obj, ensure_ascii=False, allow_nan=False, **options)
+    except ValueError:
+        text = json.dumps(_finite(obj), ensure_ascii=False, allow_nan=False, **options)
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return repr(obj)
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 # -- plan --------------------------------------------------------------------

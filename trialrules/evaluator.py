@@ -364,7 +364,7 @@ def _period(record: Any, kind: str) -> tuple[dt.date | None, dt.date | None]:
 def record_shown(rec: Any, entry: Any = None) -> str:
     """What a coordinator reads for a record: the matching code's display, else the first
     code's, else the source's own words."""
-    codes = rec.codes
+    codes = (*rec.codes, *getattr(rec, "ingredients", ()))
     if entry is not None and entry.code:
         want = entry.code.replace(".", "").upper()
         for c in codes:
@@ -392,11 +392,12 @@ def assess_record(rec: Any, kind: str, include: Sequence[Matcher], exclude: Sequ
     records decide (CONTRACT.md section 5).
     """
     codes = rec.codes
+    ingredients = getattr(rec, "ingredients", ())  # a product matches through its ingredients
     cannot = ""
     for m in include:
-        found = m.assess(codes)
+        found = m.assess(codes, ingredients)
         if found.entry is not None:
-            if any(x.matches_any(codes) for x in exclude):
+            if any(x.matches_any((*codes, *ingredients)) for x in exclude):
                 return None
             status = getattr(rec, "verification_status", None)
             if status in UNCONFIRMED:
@@ -404,7 +405,7 @@ def assess_record(rec: Any, kind: str, include: Sequence[Matcher], exclude: Sequ
             return RecordFinding(found.entry)
         if found.cannot_judge and not cannot:
             cannot = found.cannot_judge
-    if cannot and not any(x.matches_any(codes) for x in exclude):
+    if cannot and not any(x.matches_any((*codes, *ingredients)) for x in exclude):
         return RecordFinding(None, f"cannot be judged: {cannot}")
     return None
 

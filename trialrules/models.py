@@ -120,13 +120,14 @@ class Medication:
     end: dt.date | None = None
     status: str | None = None
     source: str | None = None
+    #: The product's ingredient codings (FHIR Medication.ingredient), when it was coded as a product.
+    ingredients: tuple[Coding, ...] = ()
     text: str | None = None
 
     @property
     def reference(self) -> str:
         """``MedicationAdministration/id`` (its own type; MedicationStatement when unknown)."""
         return _reference(self.source if self.source in MEDICATION_RESOURCES else "MedicationStatement", self.id)
-
 
 
 @frozen
@@ -329,6 +330,8 @@ class CodeEntry:
     prefix: bool = False
     display: str | None = None
     half_life_hours: float | None = None
+    #: CPT: the last code of a range starting at ``code`` (inclusive).
+    to: str | None = None
 
 
 @frozen
@@ -340,6 +343,10 @@ class ValueSet:
     include: tuple[str, ...] = ()
     molar_mass: float | None = None
     unit: str | None = None
+    #: Where the codes come from (published value sets, code-system releases, checked lists).
+    source: str | None = None
+    #: Why the set lacks a code system a set of its kind should cover (docs/rule-language.md).
+    coverage_reason: str | None = None
 
 
 @frozen

@@ -340,7 +340,7 @@ class RecordBuilder:
         if status in MEDICATION_SKIP[kind]:
             return
         label = f"{kind}/{rid}"
-        codes, text = self._medication_codes(r, label, where)
+        codes, ingredients, text = self._medication_codes(r, label, where)
         start: dt.date | None = None
         end: dt.date | None = None
         if kind == "MedicationRequest":
@@ -349,7 +349,7 @@ class RecordBuilder:
             start, end = self._span(r["effectiveDateTime"], label, where, ".effectiveDateTime")
         elif "effectivePeriod" in r:
             start, end = self._period(r["effectivePeriod"], label, where, ".effectivePeriod")
-        self.medications.append(Medication(rid, codes, start, end, status, kind, text))
+        self.medications.append(Medication(rid, codes, start, end, status, kind, ingredients, text))
 
     def _request_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[dt.date | None, dt.date | None]:
         """authoredOn, narrowed or widened by dosageInstruction timing bounds."""
@@ -374,13 +374,16 @@ class RecordBuilder:
             end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
         return start, end
 
-    def _medication_codes(self, r: dict[str, Any], label: str, where: Where) -> tuple[tuple[Coding, ...], str | None]:
-        """The codes of the drug, and its words when no code can be read: a text-only or
-        unresolved medication is kept (CONTRACT.md section 5: it is not an absence)."""
+    def _medication_codes(
+        self, r: dict[str, Any], label: str, where: Where
+    ) -> tuple[tuple[Coding, ...], tuple[Coding, ...], str | None]:
+        """The medication's codes, for a Medication resource its ingredients' codes, and its
+        words when no code can be read: a text-only or unresolved medication is kept
+        (CONTRACT.md section 5: it is not an absence)."""
         if "medicationCodeableConcept" in r:
             concept = r["medicationCodeableConcept"]
             codes = self._codes(r, "medicationCodeableConcept", label, where)
-            return codes, None if codes else (concept_text(concept) or "medication given as neither code nor text")
+            return codes, (), None if codes else (concept_text(concept) or "medication given as neither code nor text")
         raw_ref = r.get("medicationReference")
         ref = reference_of(raw_ref)
         shown = raw_ref.get("display") if isinstance(raw_ref, dict) else None
@@ -388,14 +391,15 @@ class RecordBuilder:
         if ref is None:
             self._warn("has no medicationCodeableConcept or medicationReference; "
                        "it cannot match any value set", where, label)
-            return (), shown or "medication not named"
+            return (), (), shown or "medication not named"
         med = self._resolve_medication(r, ref)
         if med is None:
             self._warn(f"medicationReference {ref!r} is neither a contained nor a bundled "
                        "Medication; it cannot match any value set", where, label, ".medicationReference")
-            return (), shown or f"unresolved Medication {ref}"
-        found = list(codings(med.get("code")))
-        # Value sets hold ingredient (RxNorm IN) codes, products rarely: add the ingredients.
+            return (), (), shown or f"unresolved Medication {ref}"
+        code = codings(med.get("code"))
+        # A product (RxNorm SCD/SBD) matches drug value sets through its ingredients.
+        found: list[Coding] = []
         ingredients = med.get("ingredient")
         for ing in ingredients if isinstance(ingredients, list) else ():
             if not isinstance(ing, dict):
@@ -408,12 +412,12 @@ class RecordBuilder:
                 item = (self._resolve_medication(med, iref) or self._resolve_medication(r, iref)) if iref else None
                 if item is not None:
                     found.extend(codings(item.get("code")))
-        unique = tuple(dict.fromkeys(found))
-        if not unique:
+        unique = tuple(c for c in dict.fromkeys(found) if c not in code)
+        if not code and not unique:
             self._warn(f"Medication {ref!r} has no coded code or ingredient; it cannot match "
                        "any value set", where, label, ".medicationReference")
-            return (), concept_text(med.get("code")) or shown or f"Medication {ref} without code"
-        return unique, None
+            return (), (), concept_text(med.get("code")) or shown or f"Medication {ref} without code"
+        return code, unique, None
 
     def _resolve_medication(self, holder: dict[str, Any], ref: str) -> dict[str, Any] | None:
         if ref.startswith("#"):
