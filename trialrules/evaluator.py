@@ -694,6 +694,8 @@ class CompiledTrial:
         functions: Mapping[str, Any],
     ) -> None:
         self.trial = trial
+        self.valuesets = valuesets
+        self.functions = functions
         self.matchers = matchers
         env = _CompileEnv(valuesets, matchers, functions)
         self.criteria = tuple(compile_criterion(c, env) for c in trial.criteria)
@@ -704,7 +706,7 @@ class CompiledTrial:
         ctx = FunctionContext(record, as_of, index, self.matchers, self.trial.id)
         ev = Evaluation(index, as_of, self.trial.id, ctx)
         results = tuple(c.evaluate(ev)[0] for c in self.criteria)
-        return ScreeningResult(record.id, self.trial.id, as_of, verdict_of(results), results)
+        return ScreeningResult(record.id, self.trial.id, as_of, verdict_of(results), results, definition=self)
 
 
 def window_from(days: int | None = None, weeks: int | None = None) -> Window:
