@@ -146,9 +146,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from trialrules.validate import validate_paths
 
     engine = Engine()  # installed plugins too: rules may call the functions they register
-    problems, checked = validate_paths([Path(p) for p in args.paths], engine.registry)
+    notes: list[str] = []
+    problems, checked = validate_paths([Path(p) for p in args.paths], engine.registry, notes)
     for p in problems:
         print(p)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) in {checked} file(s)", file=sys.stderr)
         return 1
@@ -164,11 +167,10 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     trial_ids = None
     if args.trials:
         trial_ids = [engine.trial(t).id for t in args.trials]
-    if engine.problems:
-        for problem in engine.problems:
-            print(f"trialrules screen: {problem}", file=sys.stderr)
-        if trial_ids is None:
-            return 2
+    # A broken plugin is reported and left out; every other trial is still screened.
+    for problem in engine.problems:
+        print(f"trialrules screen: {problem}", file=sys.stderr)
+    broken = bool(engine.problems) and trial_ids is None
     is_dir = any(Path(i).is_dir() for i in args.inputs)
     fmt = args.format or ("ndjson" if is_dir else "json")
     writer = _Writer(fmt, sys.stdout)
@@ -190,6 +192,9 @@ def _cmd_screen(args: argparse.Namespace) -> int:
               "after the last complete result", file=sys.stderr)
         return exit_code(exc)
     writer.close()
+    if broken:
+        print("trialrules screen: some installed trials were not screened (above); exit 2", file=sys.stderr)
+        return 2
     return 1 if failed else 0
 
 
