@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from trialrules._interrupt import exit_code, signals_raise
+from trialrules._interrupt import deferred, exit_code, signals_raise
 from trialrules.api import Engine, read_patients
 from trialrules.errors import InputError, TrialRulesError, internal_error
 from trialrules.limits import AS_OF_MAX, AS_OF_MIN
@@ -275,22 +275,27 @@ class _Writer:
 
     def _json_item(self, obj: dict[str, Any]) -> None:
         if self.fmt == "json":
-            self.out.write(("\n" if self.first else ",\n") + strict_json(obj, indent=2))
+            text = ("\n" if self.first else ",\n") + strict_json(obj, indent=2)
             self.first = False
         else:
-            self.out.write(strict_json(obj, separators=(",", ":")) + "\n")
+            text = strict_json(obj, separators=(",", ":")) + "\n"
+        with deferred():
+            self.out.write(text)
 
     def write_result(self, result: ScreeningResult) -> None:
         if self.fmt == "text":
             from trialrules.show import render_result
 
-            self.out.write(_SURROGATE.sub("\ufffd", render_result(result)))
+            text = _SURROGATE.sub("\ufffd", render_result(result))
+            with deferred():
+                self.out.write(text)
         else:
             self._json_item(result.to_dict())
 
     def write_failure(self, failure: InputFailure) -> None:
         if self.fmt == "text":
-            self.out.write(_SURROGATE.sub("\ufffd", f"{failure.input}: could not be read: {failure.error}\n\n"))
+            with deferred():
+                self.out.write(_SURROGATE.sub("\ufffd", f"{failure.input}: could not be read: {failure.error}\n\n"))
         else:
             self._json_item(failure.to_dict())
 
@@ -298,9 +303,10 @@ class _Writer:
         if self.closed:
             return
         self.closed = True
-        if self.fmt == "json":
-            self.out.write("\n]\n" if not self.first else "]\n")
-        self.out.flush()
+        with deferred():
+            if self.fmt == "json":
+                self.out.write("\n]\n" if not self.first else "]\n")
+            self.out.flush()
 
 
 # A lone surrogate (from a ``\\udXXX`` escape in the input) cannot be written as UTF-8.
