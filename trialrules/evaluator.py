@@ -399,11 +399,12 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
             status = getattr(rec, "verification_status", None)
             if status in skip or getattr(rec, "status", None) in skip:
                 continue
-            entry = entry_of(rec.codes)
-            if entry is None or any(m.matches_any(rec.codes) for m in exclude):
+            codes = rec.codes + getattr(rec, "ingredients", ())  # a product matches through its ingredients
+            entry = entry_of(codes)
+            if entry is None or any(m.matches_any(codes) for m in exclude):
                 continue
-            shown = rec.codes[0].display or rec.codes[0].code
-            for c in rec.codes:
+            shown = codes[0].display or codes[0].code
+            for c in codes:
                 if entry.code and c.code.replace(".", "").upper().startswith(entry.code.replace(".", "").upper()):
                     shown = c.display or c.code
                     break
@@ -643,6 +644,8 @@ class CompiledTrial:
         functions: Mapping[str, Any],
     ) -> None:
         self.trial = trial
+        self.valuesets = valuesets
+        self.functions = functions
         self.matchers = matchers
         env = _CompileEnv(valuesets, matchers, functions)
         self.criteria = tuple(compile_criterion(c, env) for c in trial.criteria)
@@ -653,7 +656,7 @@ class CompiledTrial:
         ctx = FunctionContext(record, as_of, index, self.matchers, self.trial.id)
         ev = Evaluation(index, as_of, self.trial.id, ctx)
         results = tuple(c.evaluate(ev)[0] for c in self.criteria)
-        return ScreeningResult(record.id, self.trial.id, as_of, verdict_of(results), results)
+        return ScreeningResult(record.id, self.trial.id, as_of, verdict_of(results), results, definition=self)
 
 
 def window_from(days: int | None = None, weeks: int | None = None) -> Window:

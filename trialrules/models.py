@@ -90,6 +90,8 @@ class Medication:
     end: dt.date | None = None
     status: str | None = None
     source: str | None = None
+    #: The product's ingredient codings (FHIR Medication.ingredient), when it was coded as a product.
+    ingredients: tuple[Coding, ...] = ()
 
 
 @frozen
@@ -271,6 +273,8 @@ class CodeEntry:
     prefix: bool = False
     display: str | None = None
     half_life_hours: float | None = None
+    #: CPT: the last code of a range starting at ``code`` (inclusive).
+    to: str | None = None
 
 
 @frozen
@@ -282,6 +286,10 @@ class ValueSet:
     include: tuple[str, ...] = ()
     molar_mass: float | None = None
     unit: str | None = None
+    #: Where the codes come from (published value sets, code-system releases, checked lists).
+    source: str | None = None
+    #: Why the set lacks a code system a set of its kind should cover (docs/rule-language.md).
+    coverage_reason: str | None = None
 
 
 @frozen
@@ -406,6 +414,9 @@ class ScreeningResult:
     as_of: dt.date
     verdict: Verdict
     criteria: tuple[CriterionResult, ...]
+    #: The compiled trial that produced this result (not part of the JSON): the
+    #: views read the rule definitions from it to say what data a to-do item needs.
+    definition: Any = field(default=None, eq=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of CONTRACT.md section 2."""
@@ -415,8 +426,36 @@ class ScreeningResult:
         return out
 
     def unknown_criteria(self) -> list[CriterionResult]:
-        """The coordinator's to-do list: every top-level criterion still unknown."""
+        """Every top-level criterion still unknown (see :meth:`todo` for the leaves)."""
         return [c for c in self.criteria if c.result == UNKNOWN]
+
+    def blocking(self) -> list[CriterionResult]:
+        """The deepest criteria that make the patient ineligible (empty unless ineligible).
+
+        .. versionadded:: 0.2
+        """
+        from trialrules.views.todo import blocking
+
+        return blocking(self)
+
+    def todo(self) -> dict[str, list[Any]]:
+        """The coordinator's to-do list: unknown leaf criteria, by what resolves them.
+
+        Returns:
+            ``{"data": [TodoItem...], "person": [TodoItem...]}``: data to obtain (which
+            test, dated within which window) and decisions only a person can attest.
+
+        .. versionadded:: 0.2
+        """
+        from trialrules.views.todo import todo
+
+        return todo(self)
+
+    def _repr_html_(self) -> str:
+        """The HTML screening view, for notebooks."""
+        from trialrules.views.html import render_fragment
+
+        return render_fragment([self])
 
 
 @frozen

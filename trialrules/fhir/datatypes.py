@@ -200,6 +200,13 @@ def reference_range(raw: Any, problems: Problems) -> ReferenceRange | None:
 _RANGES: dict[tuple[Any, ...], ReferenceRange] = {}
 
 
+def _unitless(q: Quantity | None) -> Quantity | None:
+    """A dimensionless limit (``1``, ``{INR}``) as a plain number, as observation values are read."""
+    if q is not None and q.unit is not None and _dimensionless(q.unit):
+        return Quantity(q.value, None)
+    return q
+
+
 def _reference_range(raw: list[Any], problems: Problems) -> ReferenceRange | None:
     for i, rr in enumerate(raw):
         if not isinstance(rr, dict):
@@ -208,8 +215,8 @@ def _reference_range(raw: list[Any], problems: Problems) -> ReferenceRange | Non
         if kind not in (None, "normal"):
             continue
         path = f".referenceRange[{i}]"
-        low = quantity(rr["low"], path + ".low", problems) if "low" in rr else None
-        high = quantity(rr["high"], path + ".high", problems) if "high" in rr else None
+        low = _unitless(quantity(rr["low"], path + ".low", problems) if "low" in rr else None)
+        high = _unitless(quantity(rr["high"], path + ".high", problems) if "high" in rr else None)
         if low is None and high is None:
             return None
         return ReferenceRange(low, high)

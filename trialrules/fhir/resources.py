@@ -338,7 +338,7 @@ class RecordBuilder:
         if status in MEDICATION_SKIP[kind]:
             return
         label = f"{kind}/{rid}"
-        codes = self._medication_codes(r, label, where)
+        codes, ingredients = self._medication_codes(r, label, where)
         start: dt.date | None = None
         end: dt.date | None = None
         if kind == "MedicationRequest":
@@ -347,7 +347,7 @@ class RecordBuilder:
             start, end = self._span(r["effectiveDateTime"], label, where, ".effectiveDateTime")
         elif "effectivePeriod" in r:
             start, end = self._period(r["effectivePeriod"], label, where, ".effectivePeriod")
-        self.medications.append(Medication(rid, codes, start, end, status, kind))
+        self.medications.append(Medication(rid, codes, start, end, status, kind, ingredients))
 
     def _request_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[dt.date | None, dt.date | None]:
         """authoredOn, narrowed or widened by dosageInstruction timing bounds."""
@@ -372,21 +372,25 @@ class RecordBuilder:
             end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
         return start, end
 
-    def _medication_codes(self, r: dict[str, Any], label: str, where: Where) -> tuple[Coding, ...]:
+    def _medication_codes(
+        self, r: dict[str, Any], label: str, where: Where
+    ) -> tuple[tuple[Coding, ...], tuple[Coding, ...]]:
+        """The medication's codes and, for a Medication resource, its ingredients' codes."""
         if "medicationCodeableConcept" in r:
-            return self._codes(r, "medicationCodeableConcept", label, where)
+            return self._codes(r, "medicationCodeableConcept", label, where), ()
         ref = reference_of(r.get("medicationReference"))
         if ref is None:
             self._warn("has no medicationCodeableConcept or medicationReference; "
                        "it cannot match any value set", where, label)
-            return ()
+            return (), ()
         med = self._resolve_medication(r, ref)
         if med is None:
             self._warn(f"medicationReference {ref!r} is neither a contained nor a bundled "
                        "Medication; it cannot match any value set", where, label, ".medicationReference")
-            return ()
-        found = list(codings(med.get("code")))
-        # Value sets hold ingredient (RxNorm IN) codes, products rarely: add the ingredients.
+            return (), ()
+        code = codings(med.get("code"))
+        # A product (RxNorm SCD/SBD) matches drug value sets through its ingredients.
+        found: list[Coding] = []
         ingredients = med.get("ingredient")
         for ing in ingredients if isinstance(ingredients, list) else ():
             if not isinstance(ing, dict):
@@ -399,11 +403,11 @@ class RecordBuilder:
                 item = (self._resolve_medication(med, iref) or self._resolve_medication(r, iref)) if iref else None
                 if item is not None:
                     found.extend(codings(item.get("code")))
-        unique = tuple(dict.fromkeys(found))
-        if not unique:
+        unique = tuple(c for c in dict.fromkeys(found) if c not in code)
+        if not code and not unique:
             self._warn(f"Medication {ref!r} has no coded code or ingredient; it cannot match "
                        "any value set", where, label, ".medicationReference")
-        return unique
+        return code, unique
 
     def _resolve_medication(self, holder: dict[str, Any], ref: str) -> dict[str, Any] | None:
         if ref.startswith("#"):
