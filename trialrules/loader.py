@@ -308,9 +308,9 @@ def _structure_criterion_data(data: Mapping[str, Any], kind: str) -> dict[str, A
     return filled
 
 
-def _convertible(source: str, target: str, molar_mass: Any) -> bool:
+def _convertible(source: str, target: str, molar_mass: Any, valence: Any = None) -> bool:
     try:
-        return units.is_convertible(source, target, molar_mass)
+        return units.is_convertible(source, target, molar_mass, valence)
     except (ArithmeticError, ValueError, RecursionError):
         return False
 
@@ -423,7 +423,8 @@ class _RuleChecker:
         if "unit" in body and self.unit(f, body["unit"], at + ("unit",)):
             canonical = self._set_attr(concept, "unit")
             molar = self._set_attr(concept, "molar_mass")
-            if canonical and not _convertible(canonical, body["unit"], molar):
+            valence = self._set_attr(concept, "valence")
+            if canonical and not _convertible(canonical, body["unit"], molar, valence):
                 self.problems.append(
                     f.problem(at + ("unit",), f"unit {body['unit']!r} cannot be converted from {concept}'s unit {canonical!r}")
                 )
