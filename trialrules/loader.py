@@ -359,7 +359,8 @@ class _RuleChecker:
         if "unit" in body and self.unit(f, body["unit"], at + ("unit",)):
             canonical = self._set_attr(concept, "unit")
             molar = self._set_attr(concept, "molar_mass")
-            if canonical and not units.is_convertible(canonical, body["unit"], molar):
+            valence = self._set_attr(concept, "valence")
+            if canonical and not units.is_convertible(canonical, body["unit"], molar, valence):
                 self.problems.append(
                     f.problem(at + ("unit",), f"unit {body['unit']!r} cannot be converted from {concept}'s unit {canonical!r}")
                 )
