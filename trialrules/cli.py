@@ -467,24 +467,40 @@ def _cmd_outcomes(args: argparse.Namespace) -> int:
 # -- test --------------------------------------------------------------------
 
 
+def _cases_dir(trial: Any) -> Path | None:
+    """Where a trial's YAML cases are: beside its rules in an installed plugin
+    (``<package>/cases``), or in a source checkout (``tests/cases``)."""
+    if not trial.rules_dir:
+        return None
+    rules = Path(trial.rules_dir)
+    for candidate in (rules.parent / "cases", rules.parent.parent / "tests" / "cases"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
 def _cmd_test(args: argparse.Namespace) -> int:
-    import pytest
+    try:
+        import pytest
+    except ImportError:
+        raise UsageError("needs pytest to run YAML cases: pip install 'trialrules[test]'") from None
 
     engine = Engine()
     trials = [engine.trial(t) for t in args.trials] if args.trials else engine.trials
     paths = []
     for trial in trials:
-        cases = Path(trial.rules_dir or ".").parent.parent / "tests" / "cases"
-        if cases.is_dir():
+        cases = _cases_dir(trial)
+        if cases is not None:
             paths.append(str(cases))
         else:
-            print(f"trialrules test: {trial.label} has no YAML cases next to its rules ({cases})", file=sys.stderr)
+            print(f"trialrules test: {trial.label} ships no YAML cases (looked beside {trial.rules_dir})", file=sys.stderr)
     if not paths:
         return 2
     # A plugin's tests/conftest.py imports the collection hooks; load them here only without one.
     needs_plugin = any(not (Path(p).parent / "conftest.py").exists() for p in paths)
     extra = ["-p", "trialrules.testing"] if needs_plugin else []
-    return int(pytest.main([*extra, "-q", "-p", "no:cacheprovider", *paths]))
+    quiet = ["-q"] if not args.quiet else ["-qq"]
+    return int(pytest.main([*extra, *quiet, "-p", "no:cacheprovider", "--rootdir", str(Path(paths[0]).parent), *paths]))
 
 
 def run() -> None:
