@@ -11,6 +11,7 @@ compile from instead.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -164,6 +165,8 @@ def _make_numeric_judge(
         date = obs.date.isoformat() if obs.date else "an unknown date"
         if number is None:
             return _Judgement(None, problem=f"{title} on {date} has no numeric value")
+        if not math.isfinite(number):  # 1e999, a 400-digit integer: no limit can judge it
+            return _Judgement(None, problem=f"{title} on {date} is not a finite number ({number})")
         if multiple is not None:
             rr = obs.reference_range
             bound = None if rr is None else (rr.high if comp.uln is not None else rr.low)
