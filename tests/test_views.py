@@ -177,7 +177,7 @@ class TestShow:
         trial = evolve(engine.trial("mini"), protocol={"source": "../shared/protocols/x.txt", "registry_id": "NCT01234567",
                                                         "version": "record of 2025-01-01"})
 
-        assert "NCT01234567; record of 2025-01-01" == protocol_line(trial)
+        assert "NCT01234567 — record of 2025-01-01" == protocol_line(trial)
 
     def test_show_and_list_fit_100_columns(self, engine, monkeypatch, capsys):
         """Every line of `show` and `list` fits in 100 columns."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from trialrules.models import (
@@ -151,19 +152,21 @@ class RuleText:
 
 
 def protocol_line(trial: Trial) -> str | None:
-    """The protocol source as a title and registry id (never a file path)."""
-    p = trial.protocol or {}
-    parts = []
-    for key in ("title", "registry", "registry_id", "id", "url", "version"):
-        value = p.get(key)
-        if value and str(value) not in parts:
-            parts.append(str(value))
-    source = p.get("source")
-    if isinstance(source, Mapping):  # a registry record: {registry, id, title, url, ...}
-        parts = [str(source[k]) for k in ("title", "registry", "id", "url", "version") if source.get(k)] + parts
-    elif source and not re.search(r"[/\\]|\.txt$|\.pdf$", str(source)):
-        parts.insert(0, str(source))
-    return "; ".join(dict.fromkeys(parts)) or None
+    """The protocol source as registry, registry id, title and version (never a file path)."""
+    p = dict(trial.protocol or {})
+    source = p.pop("source", None)
+    if isinstance(source, Mapping):  # an older layout: the record nested under source
+        p = {**source, **p}
+    elif source and not re.search(r"[/\\]|\.(txt|pdf)$", str(source)):
+        p.setdefault("title", str(source))
+    record = " ".join(str(p[k]) for k in ("registry", "registry_id") if p.get(k))
+    parts = [record] if record else []
+    if p.get("title") and p["title"] != trial.title:
+        parts.append(str(p["title"]))
+    for key in ("url", "version"):
+        if p.get(key) and str(p[key]) not in parts:
+            parts.append(str(p[key]))
+    return " — ".join(parts) or None
 
 
 def _wrap(text: str, indent: str, width: int = 100, first: str | None = None) -> str:
@@ -213,6 +216,8 @@ def render_trial(trial: Trial, valuesets: Mapping[str, ValueSet] | None = None, 
     protocol = protocol_line(trial)
     if protocol:
         out.append(_wrap("protocol: " + protocol, "    ", first=""))
+    if trial.rules_dir and (Path(trial.rules_dir) / "protocol.txt").is_file():
+        out.append(f"protocol text: {Path(trial.rules_dir) / 'protocol.txt'}")
     if trial.plugin:
         out.append(f"plugin: {trial.plugin}")
     for note in trial.notes:
