@@ -174,7 +174,7 @@ class TestShow:
         from trialrules.models import evolve
         from trialrules.show import protocol_line
 
-        trial = evolve(engine.trial("mini"), protocol={"source": "../shared/protocols/x.txt", "registry_id": "NCT01234567",
+        trial = evolve(engine.trial("mini"), protocol={"source": "docs/protocols/x.txt", "registry_id": "NCT01234567",
                                                         "version": "record of 2025-01-01"})
 
         assert "NCT01234567 — record of 2025-01-01" == protocol_line(trial)
