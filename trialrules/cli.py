@@ -8,6 +8,7 @@ file is invalid, for ``validate``); 2 the command itself is wrong.
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import json
 import sys
@@ -51,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     screen = sub.add_parser("screen", help="screen patients against trials")
     screen.add_argument("--trial", action="append", dest="trials", metavar="ID")
     screen.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD")
-    screen.add_argument("--format", choices=("json", "ndjson", "text"), default=None)
+    screen.add_argument("--format", choices=("json", "ndjson", "text", "csv"), default=None)
+    screen.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python")
+    screen.add_argument("--spark-master", default=None, metavar="URL")
     screen.add_argument("inputs", nargs="+", metavar="INPUT")
 
     plan = sub.add_parser("plan", help="a patient's doses, dates and windows in an arm")
@@ -165,14 +168,40 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         print(failure.error, file=sys.stderr)
         writer.write_failure(failure)
 
+    population = _population(args, engine, trial_ids)
     for name in args.inputs:
-        patients = read_patients(name, on_error=on_error, registry=engine.registry)
+        if population is not None:
+            patients = population(name, on_error)
+        else:
+            patients = read_patients(name, on_error=on_error, registry=engine.registry)
         progress = _Progress.for_input(name, engine)
         for result in engine.screen(_with_warnings(patients, progress), trial_ids, args.as_of):
             writer.write_result(result)
         progress.done()
     writer.close()
     return 1 if failed else 0
+
+
+def _population(args: argparse.Namespace, engine: Engine, trial_ids: list[str] | None) -> Any:
+    """For ``--engine duckdb|spark``: a reader of Bulk exports through SQL (CONTRACT.md section 8)."""
+    if args.engine == "python":
+        return None
+    from trialrules.population import EngineUnavailable, engine_note, population_records
+
+    for name in args.inputs:
+        if not Path(name).is_dir():
+            raise UsageError(f"--engine {args.engine} screens a Bulk export directory; {name!r} is not one")
+    ids = trial_ids if trial_ids is not None else sorted(engine.registry.trials)
+    print(f"trialrules screen: {engine_note(engine, ids, args.engine)}", file=sys.stderr)
+
+    def read(name: str, on_error: Any) -> Any:
+        try:
+            yield from population_records(Path(name), engine, ids, args.engine, on_error,
+                                          spark_master=args.spark_master)
+        except EngineUnavailable as exc:
+            raise UsageError(str(exc)) from None
+
+    return read
 
 
 def _with_warnings(patients: Any, progress: _Progress) -> Any:
@@ -223,6 +252,7 @@ class _Writer:
         self.fmt = fmt
         self.out = out
         self.first = True
+        self._csv = csv.writer(out, lineterminator="\n")
         if fmt == "json":
             out.write("[")
 
@@ -234,7 +264,14 @@ class _Writer:
             self.out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
 
     def write_result(self, result: ScreeningResult) -> None:
-        if self.fmt == "text":
+        if self.fmt == "csv":
+            from trialrules.csvout import CSV_HEADER, csv_row
+
+            if self.first:
+                self._csv.writerow(CSV_HEADER)
+                self.first = False
+            self._csv.writerow(csv_row(result))
+        elif self.fmt == "text":
             from trialrules.show import render_result
 
             self.out.write(render_result(result))
@@ -242,12 +279,18 @@ class _Writer:
             self._json_item(result.to_dict())
 
     def write_failure(self, failure: InputFailure) -> None:
+        if self.fmt == "csv":
+            return  # a csv row is a screening; the failure is on stderr (and the exit code)
         if self.fmt == "text":
             self.out.write(f"{failure.input}: could not be read: {failure.error}\n\n")
         else:
             self._json_item(failure.to_dict())
 
     def close(self) -> None:
+        if self.fmt == "csv" and self.first:
+            from trialrules.csvout import CSV_HEADER
+
+            self._csv.writerow(CSV_HEADER)
         if self.fmt == "json":
             self.out.write("\n]\n" if not self.first else "]\n")
         self.out.flush()
