@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 from trialrules._patient import PatientIndex
-from trialrules.errors import InputError, PluginError, UnknownTrialError
+from trialrules.errors import InputError, PluginError, ScreeningDateError, UnknownTrialError, internal_error
 from trialrules.evaluator import CompiledTrial
+from trialrules.fhir import jsonfile
+from trialrules.limits import AS_OF_MAX, AS_OF_MIN
 from trialrules.models import InputFailure, PatientRecord, ScreeningResult, Trial
 from trialrules.plugin import get_plugin_manager
 from trialrules.registry import Registry, build_registry, valueset_lookup
@@ -90,6 +90,9 @@ class Engine:
             One :class:`ScreeningResult` per patient and trial, in input order.
         """
         as_of = as_of or dt.date.today()
+        if not AS_OF_MIN <= as_of <= AS_OF_MAX:
+            raise ScreeningDateError(f"as_of {as_of} is outside the dates trialrules screens on "
+                                     f"({AS_OF_MIN} to {AS_OF_MAX})")
         compiled = [self.compiled(t) for t in (trials if trials is not None else sorted(self.registry.trials))]
         hook = self.plugin_manager.hook.trialrules_screening_finish
         for record in patients:
@@ -120,7 +123,7 @@ def read_patients(
     *,
     on_error: Callable[[InputFailure], None] | None = None,
     registry: Registry | None = None,
-) -> Iterator[PatientRecord]:
+) -> Generator[PatientRecord, None, None]:
     """Read patients from a FHIR Bundle, a Bulk export directory, a native
     record file, or ``-`` (stdin).
 
@@ -135,13 +138,22 @@ def read_patients(
     """
     registry = registry or _default_registry()
     name = str(source)
-    for item in _read(name, registry):
+    for item in _guarded(name, _read(name, registry)):
         if isinstance(item, InputFailure):
             if on_error is None:
                 raise InputError(item.error.split(": ", 1)[-1] if item.error.startswith(name) else item.error, file=name)
             on_error(item)
         else:
             yield item
+
+
+def _guarded(name: str, items: Iterator[PatientRecord | InputFailure]) -> Iterator[PatientRecord | InputFailure]:
+    """The last resort of every reader: an exception it did not expect ends this input
+    with a failure naming it (and a hint to report the bug), never a traceback."""
+    try:
+        yield from items
+    except Exception as exc:
+        yield InputFailure(name, InputError(internal_error(exc), file=name).format_message())
 
 
 def _read(name: str, registry: Registry) -> Iterator[PatientRecord | InputFailure]:
@@ -154,15 +166,13 @@ def _read(name: str, registry: Registry) -> Iterator[PatientRecord | InputFailur
         yield InputFailure(name, f"{name}: a directory, but not a FHIR Bulk Data export (no Patient.ndjson)")
         return
     try:
-        text = sys.stdin.read() if name == "-" else path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        yield InputFailure(name, f"{name}: cannot be read: {exc.strerror if isinstance(exc, OSError) else exc}")
+        data = sys.stdin.buffer.read() if name == "-" else path.read_bytes()
+    except OSError as exc:
+        yield InputFailure(name, InputError(f"cannot be read: {exc.strerror or exc}", file=name).format_message())
         return
-    try:
-        document: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "not JSON"
-        yield InputFailure(name, f"{name}:{exc.lineno}: {what}: {exc.msg} at line {exc.lineno} column {exc.colno}")
+    document, problem = jsonfile.loads(data)
+    if problem is not None:
+        yield InputFailure(name, InputError(problem, file=name).format_message())
         return
     for adapter in registry.input_adapters:
         if adapter.sniff(path, document):

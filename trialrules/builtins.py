@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from trialrules import units
 from trialrules._patient import DerivedValue, FunctionContext, age_in_years
 from trialrules.converters import converter
-from trialrules.errors import UnitError
+from trialrules.errors import RuleFileError, UnitError
+from trialrules.loader import parse_file
 from trialrules.models import Evidence, Observation, Quantity, ValueSet, Window
 from trialrules.plugin import hookimpl
 from trialrules.registry import Registry
+from trialrules.schema import RuleProblem
 
 # name: (title, LOINC codes (first is the usual one), canonical UCUM unit, molar mass g/mol)
 # LOINC codes from CONTRACT.md section 5. Molar masses: creatinine 113.12 g/mol,
@@ -68,9 +72,27 @@ RESULT_SETS = {
 }
 
 
+#: Shared clinical value sets (facts more than one trial needs), one YAML file per set,
+#: in the same shape and schema as a trial's ``rules/valuesets/*.yaml``.
+SHARED_VALUESET_DIR = Path(__file__).parent / "valuesets"
+
+
+@cache
+def _shared_files() -> tuple[ValueSet, ...]:
+    # Read once per process: every Registry registers the same frozen sets.
+    out: list[ValueSet] = []
+    for path in sorted(SHARED_VALUESET_DIR.glob("*.yaml")):
+        problems: list[RuleProblem] = []
+        parsed = parse_file(path, "valuesetFile", problems)
+        if parsed is None:  # a broken core file is a packaging bug: say where
+            raise RuleFileError(str(path), problems)
+        out.extend(converter.structure(vs, ValueSet) for vs in parsed.data)
+    return tuple(out)
+
+
 def shared_valuesets() -> list[ValueSet]:
     """The value sets every trial can reference without defining them."""
-    out = []
+    out = list(_shared_files())
     for name, (title, codes, unit, molar) in SHARED_MEASUREMENTS.items():
         out.append(converter.structure(
             {"name": name, "title": title, "unit": unit, "molar_mass": molar,

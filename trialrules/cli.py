@@ -8,16 +8,21 @@ file is invalid, for ``validate``); 2 the command itself is wrong.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import json
+import math
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from trialrules._interrupt import exit_code, signals_raise
 from trialrules.api import Engine, read_patients
-from trialrules.errors import TrialRulesError
+from trialrules.errors import InputError, TrialRulesError, internal_error
+from trialrules.limits import AS_OF_MAX, AS_OF_MIN
 from trialrules.models import InputFailure, ScreeningResult
 
 
@@ -32,46 +37,109 @@ class _Parser(argparse.ArgumentParser):
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    if not AS_OF_MIN <= day <= AS_OF_MAX:
+        raise argparse.ArgumentTypeError(f"{text!r} is outside the dates trialrules screens on "
+                                         f"({AS_OF_MIN} to {AS_OF_MAX})")
+    return day
+
+
+_FORMAT_HELP = (
+    "json: one JSON array (default for files); ndjson: one result per line (default for a Bulk "
+    "directory); text: for people at a terminal; html: one self-contained page; csv: one row per "
+    "patient and trial (patient,trial,as_of,verdict,blocking,unknown)"
+)
+
+
+def _common() -> _Parser:
+    """Options every subcommand takes."""
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "-o", "--output", type=Path, default=None, metavar="FILE",
+        help="write the output to FILE instead of stdout (default: stdout)",
+    )
+    common.add_argument(
+        "-q", "--quiet", action="store_true",
+        help="no progress and no informational lines on stderr; errors and data warnings still show",
+    )
+    return common
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trialrules")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="trialrules", description="Clinical-trial protocols as executable rules.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"trialrules {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+    common = _common()
 
-    sub.add_parser("list", help="installed trials, versions and plugins")
+    sub.add_parser("list", parents=[common], help="installed trials, versions and plugins",
+                   description="List the installed trials: id, version, aliases, plugin and title.")
 
-    show = sub.add_parser("show", help="a trial's criteria, arms and outcomes")
-    show.add_argument("trial")
+    show = sub.add_parser("show", parents=[common], help="a trial's criteria, rules, arms and outcomes",
+                          description="Print a trial's criteria (protocol words and the rule in readable form), "
+                          "arms and outcome measures.")
+    show.add_argument("trial", metavar="TRIAL", help="trial id or alias, e.g. cel001 or NCT05519384")
 
-    validate = sub.add_parser("validate", help="check rule files, rules directories or plugins")
-    validate.add_argument("paths", nargs="+", metavar="FILE")
+    validate = sub.add_parser("validate", parents=[common], help="check rule files, rules directories or plugins",
+                              description="Check rule files against the schemas and their meaning.")
+    validate.add_argument("paths", nargs="+", metavar="FILE", help="a rule file, a rules directory or a plugin directory")
 
-    screen = sub.add_parser("screen", help="screen patients against trials")
-    screen.add_argument("--trial", action="append", dest="trials", metavar="ID")
-    screen.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD")
-    screen.add_argument("--format", choices=("json", "ndjson", "text", "csv"), default=None)
-    screen.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python")
-    screen.add_argument("--spark-master", default=None, metavar="URL")
-    screen.add_argument("inputs", nargs="+", metavar="INPUT")
+    screen = sub.add_parser("screen", parents=[common], help="screen patients against trials",
+                            description="Screen patients (FHIR Bundle, native record, Bulk export directory or - "
+                            "for stdin) against trials; CONTRACT.md sections 2-4.")
+    screen.add_argument("--trial", action="append", dest="trials", metavar="ID",
+                        help="a trial id or alias; repeat for several (default: every installed trial)")
+    screen.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
+                        help="the screening date every window and age is measured from (default: today)")
+    screen.add_argument("--format", choices=("json", "ndjson", "text", "html", "csv"), default=None, help=_FORMAT_HELP)
+    screen.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python",
+                        help="python: the per-patient engine (default); duckdb, spark: a Bulk export through SQL "
+                        "(CONTRACT.md section 8), same results")
+    screen.add_argument("--spark-master", default=None, metavar="URL",
+                        help="for --engine spark: the cluster (default: spark.master, else local[*])")
+    screen.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="a FHIR Bundle or native record JSON file, a FHIR Bulk export directory, or -")
 
-    plan = sub.add_parser("plan", help="a patient's doses, dates and windows in an arm")
-    plan.add_argument("trial")
-    plan.add_argument("--arm", required=True)
-    plan.add_argument("--first-dose", type=_date, required=True, metavar="YYYY-MM-DD")
-    plan.add_argument("--weight", type=float, default=None, metavar="KG")
-    plan.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    plan = sub.add_parser("plan", parents=[common], help="a patient's doses, dates and windows in an arm",
+                          description="A patient's doses, visit dates and DLT windows in one arm of a trial.")
+    plan.add_argument("trial", metavar="TRIAL", help="trial id or alias")
+    plan.add_argument("--arm", required=True, metavar="ID", help="the arm id (see `trialrules show TRIAL`); required")
+    plan.add_argument("--first-dose", type=_date, required=True, metavar="YYYY-MM-DD",
+                      help="date of the first dose; required")
+    plan.add_argument("--weight", type=float, default=None, metavar="KG",
+                      help="body weight in kg, for doses per kg or m² (default: none; such doses are not computed)")
+    plan.add_argument("--height", type=float, default=None, metavar="CM",
+                      help="height in cm, for doses per m² of body-surface area (Mosteller) (default: none)")
+    plan.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                      help="dose=VALUE where the protocol states none, days=1,8,15 where it states no schedule, "
+                      "weekdays=tue,thu,sat for a weekly schedule, outcomes='1NNN 2NNT' for a 3+3 decision; "
+                      "repeat for several (default: none)")
 
-    outcomes = sub.add_parser("outcomes", help="compute a trial's outcome measures from SDTM data")
-    outcomes.add_argument("trial")
-    outcomes.add_argument("--data", required=True, type=Path, metavar="DIR")
-    outcomes.add_argument("--format", choices=("json", "text", "html"), default="json")
-    outcomes.add_argument("--out", type=Path, default=None, metavar="DIR")
+    outcomes = sub.add_parser("outcomes", parents=[common], help="compute a trial's outcome measures from SDTM data",
+                              description="Compute a trial's outcome measures from CDISC SDTM domains.")
+    outcomes.add_argument("trial", metavar="TRIAL", help="trial id or alias")
+    outcomes.add_argument("--data", required=True, type=Path, metavar="DIR",
+                          help="directory of SDTM domains as CSV or SAS transport (dm, ex, ae, rs, pc, lb, ds); required")
+    outcomes.add_argument("--format", choices=("json", "text", "html"), default="json",
+                          help="json: the measures document; text: tables; html: the report with figures "
+                          "(default: json)")
+    outcomes.add_argument("--out", type=Path, default=None, metavar="DIR",
+                          help="write TRIAL-outcomes.<json|txt|html> into DIR (default: stdout, or --output)")
 
-    test = sub.add_parser("test", help="run a trial's YAML rule cases")
-    test.add_argument("trials", nargs="*", metavar="TRIAL")
+    test = sub.add_parser("test", parents=[common], help="run a trial's YAML rule cases",
+                          description="Run the YAML cases a trial plugin ships, with criterion coverage "
+                          "(needs pytest: pip install 'trialrules[test]').")
+    test.add_argument("trials", nargs="*", metavar="TRIAL", help="trial ids or aliases (default: every installed trial)")
     return parser
 
 
@@ -84,7 +152,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         handler = globals()[f"_cmd_{args.command}"]
-        return int(handler(args))
+        with signals_raise():
+            if args.output is None:
+                return int(handler(args))
+            try:
+                target = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+            except OSError as exc:
+                raise UsageError(f"--output {args.output}: {exc.strerror}") from None
+            with target, contextlib.redirect_stdout(target):
+                return int(handler(args))
     except UsageError as exc:
         print(f"trialrules {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -93,6 +169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP through signals_raise
+        print(f"trialrules {args.command}: interrupted ({exc or 'SIGINT'})", file=sys.stderr)
+        return exit_code(exc)
+    except Exception as exc:  # the last resort: one line naming the command, never a traceback
+        print(f"trialrules {args.command}: {internal_error(exc)}", file=sys.stderr)
+        return 1
 
 
 def _report_problems(engine: Engine) -> None:
@@ -131,12 +213,17 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from trialrules.validate import validate_paths
+    from trialrules.validate import coverage_warnings_for, validate_paths
 
     engine = Engine()  # installed plugins too: rules may call the functions they register
     problems, checked = validate_paths([Path(p) for p in args.paths], engine.registry)
     for p in problems:
         print(p)
+    warnings = coverage_warnings_for([Path(p) for p in args.paths], engine.registry)
+    for w in warnings:
+        print(w)
+    if warnings:  # warnings inform; they do not fail validation
+        print(f"{len(warnings)} value-set warning(s)", file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) in {checked} file(s)", file=sys.stderr)
         return 1
@@ -148,6 +235,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_screen(args: argparse.Namespace) -> int:
+    from trialrules._progress import Progress
+
     engine = Engine()
     trial_ids = None
     if args.trials:
@@ -165,29 +254,65 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     def on_error(failure: InputFailure) -> None:
         nonlocal failed
         failed += 1
+        if writer.progress is not None:
+            writer.progress.clear()
         print(failure.error, file=sys.stderr)
         writer.write_failure(failure)
 
     population = _population(args, engine, trial_ids)
-    for name in args.inputs:
-        if population is not None:
-            patients = population(name, on_error)
-        else:
-            patients = read_patients(name, on_error=on_error, registry=engine.registry)
-        progress = _Progress.for_input(name, engine)
-        for result in engine.screen(_with_warnings(patients, progress), trial_ids, args.as_of):
-            writer.write_result(result)
-        progress.done()
+    try:
+        for name in args.inputs:
+            progress = Progress(
+                _bulk_size(name, engine), enabled=False if args.quiet or not Path(name).is_dir() else None
+            )
+            writer.progress = progress
+            with progress:
+                progress.start_phase(f"indexing the export {name}" if Path(name).is_dir() else f"reading {name}")
+                _screen_input(engine, name, trial_ids, args.as_of, writer, on_error, progress, population)
+    except KeyboardInterrupt as exc:
+        # Whatever was written stays well-formed: close the JSON array, then stop.
+        writer.close()
+        print(f"trialrules screen: interrupted ({exc or 'SIGINT'}); the output ends "
+              "after the last complete result", file=sys.stderr)
+        return exit_code(exc)
     writer.close()
     return 1 if failed else 0
+
+
+def _screen_input(engine: Engine, name: str, trial_ids: list[str] | None, as_of: dt.date | None,
+                  writer: _Writer, on_error: Any, progress: Any, population: Any = None) -> None:
+    """Screen one input; an unexpected exception becomes an error line for this input
+    (or this patient) and the batch goes on."""
+    if population is not None:
+        patients = population(name, on_error)
+    else:
+        patients = read_patients(name, on_error=on_error, registry=engine.registry)
+    try:
+        for record in _with_warnings(patients, progress):
+            try:
+                results = list(engine.screen([record], trial_ids, as_of))
+            except Exception as exc:  # an evaluation bug on one patient: the others are still screened
+                error = InputError(internal_error(exc), file=name, resource=f"Patient/{record.id}")
+                on_error(InputFailure(name, error.format_message()))
+                continue
+            for result in results:
+                writer.write_result(result)
+    except Exception as exc:  # a reader bug: the input is reported, the next input is read
+        on_error(InputFailure(name, InputError(internal_error(exc), file=name).format_message()))
+    finally:
+        patients.close()  # a Bulk reader removes its temporary data now, even when interrupted
 
 
 def _population(args: argparse.Namespace, engine: Engine, trial_ids: list[str] | None) -> Any:
     """For ``--engine duckdb|spark``: a reader of Bulk exports through SQL (CONTRACT.md section 8)."""
     if args.engine == "python":
         return None
-    from trialrules.population import EngineUnavailable, engine_note, population_records
+    from trialrules.population import EngineUnavailable, check_engine, engine_note, population_records
 
+    try:
+        check_engine(args.engine)
+    except EngineUnavailable as exc:
+        raise UsageError(str(exc)) from None
     for name in args.inputs:
         if not Path(name).is_dir():
             raise UsageError(f"--engine {args.engine} screens a Bulk export directory; {name!r} is not one")
@@ -195,75 +320,73 @@ def _population(args: argparse.Namespace, engine: Engine, trial_ids: list[str] |
     print(f"trialrules screen: {engine_note(engine, ids, args.engine)}", file=sys.stderr)
 
     def read(name: str, on_error: Any) -> Any:
-        try:
-            yield from population_records(Path(name), engine, ids, args.engine, on_error,
-                                          spark_master=args.spark_master)
-        except EngineUnavailable as exc:
-            raise UsageError(str(exc)) from None
+        return population_records(Path(name), engine, ids, args.engine, on_error, spark_master=args.spark_master)
 
     return read
 
 
-def _with_warnings(patients: Any, progress: _Progress) -> Any:
+def _with_warnings(patients: Any, progress: Any) -> Any:
+    first = True
     for record in patients:
+        if first:
+            progress.start_phase("screening")
+            first = False
         for warning in record.warnings:
+            progress.clear()
             print(f"warning: {warning}", file=sys.stderr)
-        progress.step()
         yield record
+        progress.step()
 
 
-class _Progress:
-    """A progress bar on stderr for Bulk inputs, drawn only on a terminal."""
-
-    def __init__(self, total: int | None) -> None:
-        self.total = total
-        self.count = 0
-        self.enabled = total is not None and sys.stderr.isatty()
-
-    @classmethod
-    def for_input(cls, name: str, engine: Engine) -> _Progress:
-        path = Path(name)
-        if name == "-" or not path.is_dir():
-            return cls(None)
-        for adapter in engine.registry.input_adapters:
-            count = getattr(adapter, "count", None)
-            if count is not None and adapter.sniff(path, None):
-                try:
-                    return cls(count(path))
-                except OSError:
-                    return cls(None)
-        return cls(None)
-
-    def step(self) -> None:
-        self.count += 1
-        if self.enabled and self.total and (self.count % 100 == 0 or self.count == self.total):
-            width = 30
-            filled = int(width * self.count / self.total)
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.count}/{self.total} patients")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
+def _bulk_size(name: str, engine: Engine) -> int | None:
+    """How many patients a Bulk export holds (for the progress line), if an adapter can count them."""
+    path = Path(name)
+    if name == "-" or not path.is_dir():
+        return None
+    for adapter in engine.registry.input_adapters:
+        count = getattr(adapter, "count", None)
+        if count is not None and adapter.sniff(path, None):
+            try:
+                return int(count(path))
+            except OSError:
+                return None
+    return None
 
 
 class _Writer:
+    """Writes results as they come (json, ndjson, text) or all at the end (html)."""
+
     def __init__(self, fmt: str, out: IO[str]) -> None:
+        from trialrules.views import Style
+
         self.fmt = fmt
         self.out = out
         self.first = True
-        self._csv = csv.writer(out, lineterminator="\n")
+        self.closed = False
+        self.progress: Any = None
+        self.style = Style.for_stream(out)
+        self._to_terminal = self.style.colour or _isatty(out)
+        self.verdicts: list[str] = []
+        self.results: list[ScreeningResult] = []
+        self.failures: list[InputFailure] = []
+        self._csv = csv.writer(_Lines(self._write), lineterminator="\n")
         if fmt == "json":
             out.write("[")
 
+    def _write(self, text: str) -> None:
+        if self.progress is not None and self._to_terminal:
+            self.progress.clear()  # never share a terminal line with the progress line
+        self.out.write(text)
+
     def _json_item(self, obj: dict[str, Any]) -> None:
         if self.fmt == "json":
-            self.out.write(("\n" if self.first else ",\n") + json.dumps(obj, ensure_ascii=False, indent=2))
+            self._write(("\n" if self.first else ",\n") + strict_json(obj, indent=2))
             self.first = False
         else:
-            self.out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+            self._write(strict_json(obj, separators=(",", ":")) + "\n")
 
     def write_result(self, result: ScreeningResult) -> None:
+        self.verdicts.append(result.verdict)
         if self.fmt == "csv":
             from trialrules.csvout import CSV_HEADER, csv_row
 
@@ -272,35 +395,83 @@ class _Writer:
                 self.first = False
             self._csv.writerow(csv_row(result))
         elif self.fmt == "text":
-            from trialrules.show import render_result
+            from trialrules.views import render_text
 
-            self.out.write(render_result(result))
+            self._write(_SURROGATE.sub("\ufffd", render_text(result, self.style)))
+        elif self.fmt == "html":
+            self.results.append(result)
         else:
             self._json_item(result.to_dict())
 
     def write_failure(self, failure: InputFailure) -> None:
-        if self.fmt == "csv":
-            return  # a csv row is a screening; the failure is on stderr (and the exit code)
+        self.failures.append(failure)
         if self.fmt == "text":
-            self.out.write(f"{failure.input}: could not be read: {failure.error}\n\n")
-        else:
+            self._write(_SURROGATE.sub("\ufffd", f"{failure.input}: could not be read: {failure.error}\n\n"))
+        elif self.fmt not in ("html", "csv"):  # a csv row is a screening: the failure is on stderr
             self._json_item(failure.to_dict())
 
     def close(self) -> None:
-        if self.fmt == "csv" and self.first:
+        from trialrules.views import render_html, summary_line
+
+        if self.closed:
+            return
+        self.closed = True
+        if self.fmt == "json":
+            self._write("\n]\n" if not self.first else "]\n")
+        elif self.fmt == "csv" and self.first:
             from trialrules.csvout import CSV_HEADER
 
             self._csv.writerow(CSV_HEADER)
-        if self.fmt == "json":
-            self.out.write("\n]\n" if not self.first else "]\n")
+        elif self.fmt == "text":
+            self._write(summary_line(self.verdicts, len(self.failures)) + "\n")
+        elif self.fmt == "html":
+            self._write(render_html(self.results, self.failures, version=_version()))
         self.out.flush()
+
+
+class _Lines:
+    """The file csv.writer writes to: every row goes through ``_Writer._write``."""
+
+    def __init__(self, write: Any) -> None:
+        self.write = write
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# A lone surrogate (from a ``\\udXXX`` escape in the input) cannot be written as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def strict_json(obj: Any, **options: Any) -> str:
+    """JSON any parser accepts: non-finite numbers as the strings ``inf``, ``-inf``,
+    ``nan`` (not the non-standard ``Infinity``), lone surrogates as U+FFFD."""
+    try:
+        text = json.dumps(obj, ensure_ascii=False, allow_nan=False, **options)
+    except ValueError:
+        text = json.dumps(_finite(obj), ensure_ascii=False, allow_nan=False, **options)
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return repr(obj)
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 # -- plan --------------------------------------------------------------------
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from trialrules.arms import plan_lines
+    from trialrules.arms import plan, plugin_lines
 
     engine = Engine()
     trial = engine.trial(args.trial)
@@ -309,21 +480,17 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         key, sep, value = item.partition("=")
         if not sep:
             raise UsageError(f"--param {item!r}: expected KEY=VALUE")
-        params[key] = value
+        params[key.strip()] = value.strip()
     arm = next((a for a in trial.arms if a.id == args.arm), None)
     if arm is None:
         raise UsageError(f"trial {trial.id} has no arm {args.arm!r}; arms: {', '.join(a.id for a in trial.arms)}")
-    lines = plan_lines(trial, arm, args.first_dose, args.weight)
+    lines = plan(trial, arm, args.first_dose, weight_kg=args.weight, height_cm=args.height, parameters=params)
     try:
-        extras = engine.plugin_manager.hook.trialrules_plan_arm(
-            trial_id=trial.id, arm_id=arm.id, first_dose=args.first_dose, weight_kg=args.weight, parameters=params
-        )
+        lines += plugin_lines(engine.plugin_manager, trial, arm, args.first_dose, args.weight, params)
     except TrialRulesError:
         raise
-    except Exception as exc:  # a plugin's bug or a bad --param it did not check: one line, exit 2
+    except Exception as exc:  # a plugin's bug: one line, exit 2
         raise UsageError(f"the plugin of {trial.label} could not plan arm {arm.id}: {type(exc).__name__}: {exc}") from None
-    for extra in extras:
-        lines.extend(extra or [])
     width = max((len(k) for k, _ in lines), default=0)
     print(f"{trial.label} — {arm.title}")
     for key, value in lines:

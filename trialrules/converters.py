@@ -24,6 +24,7 @@ from trialrules.models import (
     Const,
     CriterionResult,
     Derived,
+    DoseAnchor,
     If,
     Measurement,
     Not,
@@ -31,6 +32,7 @@ from trialrules.models import (
     Quantity,
     RecordSearch,
     Rule,
+    ScreeningResult,
     Sex,
     Value,
     Window,
@@ -53,6 +55,9 @@ def _structure_date(value: Any, _: type) -> dt.date:
 
 converter.register_structure_hook(dt.date, _structure_date)
 converter.register_unstructure_hook(dt.date, lambda d: d.isoformat())
+
+# A dose anchor's ``dose`` is a number or "last" (schema-checked before this runs).
+converter.register_structure_hook(DoseAnchor, lambda data, _: DoseAnchor(**data))
 
 # -- observation values ---------------------------------------------------
 
@@ -96,6 +101,9 @@ _criterion_result_default = make_dict_unstructure_fn(
     CriterionResult, converter, criteria=override(omit_if_default=True)
 )
 converter.register_unstructure_hook(CriterionResult, _criterion_result_default)
+converter.register_unstructure_hook(
+    ScreeningResult, make_dict_unstructure_fn(ScreeningResult, converter, definition=override(omit=True))
+)
 
 # -- rules ----------------------------------------------------------------
 

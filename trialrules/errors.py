@@ -9,6 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from trialrules.limits import ECHO_CHARS, MESSAGE_CHARS
+
+
+def clip(text: str, limit: int = ECHO_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def shown(value: Any, limit: int = ECHO_CHARS) -> str:
+    """An input value as a message echoes it: ``repr``, clipped."""
+    if isinstance(value, str) and len(value) > limit:
+        value = value[: limit + 1]  # repr of a 2 MB string is not built just to be cut
+    return clip(repr(value), limit)
+
 
 class TrialRulesError(Exception):
     """Base class of every error trialrules raises for a user or plugin mistake."""
@@ -50,10 +66,10 @@ class InputError(TrialRulesError, ValueError):
         if self.line is not None:
             where += f":{self.line}"
         if self.resource:
-            where += f":{self.resource}"
-        text = f"{where}: {self.message}"
+            where += f":{clip(self.resource)}"
+        text = f"{where}: {clip(self.message, MESSAGE_CHARS)}"
         if self.path:
-            text += f" (at {self.path})"
+            text += f" (at {clip(self.path)})"
         return text
 
     def __str__(self) -> str:
@@ -95,5 +111,18 @@ class PluginError(TrialRulesError):
         self.plugin = plugin
 
 
+class ScreeningDateError(TrialRulesError, ValueError):
+    """A screening date (``as_of``) outside ``limits.AS_OF_MIN`` .. ``AS_OF_MAX``."""
+
+
 class UnknownTrialError(TrialRulesError, LookupError):
     """A trial id that no installed plugin provides."""
+
+
+#: Appended to a message about an exception trialrules did not expect.
+REPORT_HINT = "this is a bug in trialrules or a plugin; please report it with the input that caused it"
+
+
+def internal_error(exc: BaseException) -> str:
+    """One line about an unexpected exception (no traceback), with the hint to report it."""
+    return f"internal error ({type(exc).__name__}: {clip(str(exc))}); {REPORT_HINT}"

@@ -5,7 +5,6 @@ one record, or a JSON array of records.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import cattrs
 
 from trialrules import schema
 from trialrules.converters import converter
+from trialrules.fhir import jsonfile
 from trialrules.models import InputFailure, PatientRecord
 from trialrules.plugin import hookimpl
 from trialrules.registry import Registry
@@ -57,7 +57,15 @@ class NativeAdapter:
     def read(self, path: Path, document: Any = None) -> Iterator[PatientRecord | InputFailure]:
         source = str(path)
         if document is None:
-            document = json.loads(Path(path).read_text(encoding="utf-8"))
+            try:
+                data = Path(path).read_bytes()
+            except OSError as exc:
+                yield InputFailure(source, f"{source}: cannot be read: {exc.strerror or exc}")
+                return
+            document, problem = jsonfile.loads(data)
+            if problem is not None:
+                yield InputFailure(source, f"{source}: {problem}")
+                return
         for data in document if isinstance(document, list) else [document]:
             yield structure_record(data, source)
 

@@ -4,10 +4,17 @@ Code systems and value-set matching.
 Value sets match by system and code; ICD-10(-CM) and ATC entries marked
 ``prefix`` also match every code below them in the hierarchy (CONTRACT.md
 section 5: a set holding ``C92.0`` matches ``C92.00`` and ``C92.02``).
+
+RxNorm products (SCD, SBD, packs) rarely appear in a value set: a product matches
+through its ingredients, the codes a FHIR Medication lists (``Medication.ingredient``)
+or else the ingredient names its RxNorm normalized name begins with, compared with the
+names (``display``) of the set's RxNorm ingredient entries. An RxNorm code that is
+neither listed nor named cannot be judged (docs/rule-language.md, "Value sets").
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from attrs import frozen
@@ -74,12 +81,62 @@ class CodeMatch:
 
 
 _NOT_IN_SET = CodeMatch()
+_RXNORM = SYSTEMS["rxnorm"]
+#: Distinct codings remembered per value set before the memo starts afresh (memory bounded).
+_MEMO_LIMIT = 65536
+
+
+@frozen
+class _Lookup:
+    """One coding against one value set: its entry, how it matched, whether it was judged."""
+
+    entry: CodeEntry | None
+    how: str
+    judged: bool
+
+
+_BRAND = re.compile(r"\[[^\]]*\]")
+_PACK_PART = re.compile(r"\(([^()]*)\)")
+# A quantified drug starts with its amount or duration: "5 ML ...", "24 HR ...".
+_LEADING_QUANTITY = re.compile(r"^(\d+(\.\d+)? [a-z]+ )+")
+# An FDA biosimilar suffix ("bevacizumab-awwb") names the same active ingredient.
+_SUFFIX = re.compile(r"-[a-z]{4}(?= |$)")
+
+
+def product_components(name: str) -> tuple[str, ...]:
+    """The ingredient-led parts of an RxNorm normalized name, lower case.
+
+    RxNorm clinical drug names (SCD, SCDF) begin with the ingredient names; a
+    multi-ingredient drug joins its parts with " / "; a branded drug (SBD, SBDF)
+    carries the brand in brackets at the end; a pack lists its drugs in parentheses
+    inside braces; a quantified or extended-release drug begins with its amount or
+    duration ("5 ML", "24 HR").
+    """
+    text = _BRAND.sub("", name.lower()).strip()
+    if text.startswith("{"):
+        parts = [p for inner in _PACK_PART.findall(text) for p in inner.split(" / ")]
+    else:
+        parts = text.split(" / ")
+    return tuple(_LEADING_QUANTITY.sub("", p.strip()) for p in parts if p.strip())
+
+
+def _leads_with(component: str, name: str) -> bool:
+    """The component begins with the name as whole words (a biosimilar suffix allowed)."""
+    if not component.startswith(name):
+        return False
+    rest = component[len(name):]
+    return not rest or rest[0] == " " or _SUFFIX.match(rest) is not None
 
 
 class Matcher:
-    """A value set compiled for fast membership tests."""
+    """A value set compiled for fast membership tests.
 
-    __slots__ = ("name", "exact", "prefixes", "exclude_exact", "exclude_prefixes", "entries")
+    Membership is remembered per coding (system, code and display): value-set
+    matching is most of a screening's time, and a feed repeats the same codes.
+    """
+
+    __slots__ = ("name", "exact", "prefixes", "exclude_exact", "exclude_prefixes", "entries",
+                 "ranges", "exclude_ranges", "names", "exclude_names", "_covered", "_memo")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -88,65 +145,151 @@ class Matcher:
         self.exclude_exact: set[tuple[str | None, str]] = set()
         self.exclude_prefixes: list[tuple[str | None, str]] = []
         self.entries: dict[tuple[str | None, str], CodeEntry] = {}
+        #: CPT ranges: (system, first, last, entry); codes of equal length compare in order.
+        self.ranges: list[tuple[str | None, str, str, CodeEntry]] = []
+        self.exclude_ranges: list[tuple[str | None, str, str, CodeEntry]] = []
+        #: RxNorm ingredient names (the entries' display, lower case) -> entry.
+        self.names: dict[str, CodeEntry] = {}
+        self.exclude_names: set[str] = set()
+        self._covered: frozenset[str | None] | None = None
+        self._memo: dict[tuple[str | None, str, str | None], _Lookup] = {}
 
     def _add(self, entry: CodeEntry, exclude: bool) -> None:
         system = system_uri(entry.system)
         key = (system, _normal_code(system, entry.code))
-        if entry.prefix:
+        if entry.to:
+            (self.exclude_ranges if exclude else self.ranges).append((system, key[1], entry.to.strip(), entry))
+        elif entry.prefix:
             (self.exclude_prefixes if exclude else self.prefixes).append(key)
         else:
             (self.exclude_exact if exclude else self.exact).add(key)
+        if system == _RXNORM and entry.display and not entry.prefix:
+            name = entry.display.strip().lower()
+            if exclude:
+                self.exclude_names.add(name)
+            else:
+                self.names.setdefault(name, entry)
         if not exclude:
             self.entries[key] = entry
 
+    def _excluded(self, system: str | None, code: str) -> bool:
+        return (system, code) in self.exclude_exact or any(
+            s == system and code.startswith(p) for s, p in self.exclude_prefixes
+        ) or any(s == system and len(code) == len(a) and a <= code <= b for s, a, b, _ in self.exclude_ranges)
+
+    def _listed(self, system: str | None, code: str) -> CodeEntry | None:
+        if (system, code) in self.exact:
+            return self.entries[(system, code)]
+        for s, p in self.prefixes:
+            if s == system and code.startswith(p):
+                return self.entries[(s, p)]
+        for s, first, last, entry in self.ranges:
+            if s == system and len(code) == len(first) and first <= code <= last:
+                return entry
+        return None
+
+    def _by_name(self, display: str) -> tuple[CodeEntry | None, str]:
+        """Match an RxNorm product by the ingredient names leading its name."""
+        components = product_components(display)
+        if any(_leads_with(part, n) for part in components for n in self.exclude_names):
+            return None, ""
+        for part in components:
+            for name, entry in self.names.items():
+                if _leads_with(part, name):
+                    return entry, f"matched by ingredient name {name} in {display.strip()!r}"
+        return None, ""
+
+    def lookup(self, coding: Coding) -> _Lookup:
+        """One coding against the set, remembered (see the class docstring)."""
+        memo_key = (coding.system, coding.code, coding.display)
+        found = self._memo.get(memo_key)
+        if found is not None:
+            return found
+        system = system_uri(coding.system)
+        code = _normal_code(system, coding.code)
+        if self._excluded(system, code):
+            found = _Lookup(None, "", True)
+        else:
+            entry = self._listed(system, code)
+            if entry is not None:
+                found = _Lookup(entry, "", True)
+            elif system == _RXNORM and system in self.systems():
+                # Not listed: an ingredient outside the set, or a product whose name
+                # says what it holds. Without a name it cannot be told apart.
+                if coding.display and coding.display.strip():
+                    named, how = self._by_name(coding.display)
+                    found = _Lookup(named, how, True)
+                else:
+                    found = _Lookup(None, "", False)
+            else:
+                found = _Lookup(None, "", system in self.systems())
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[memo_key] = found
+        return found
+
     def entry_for(self, coding: Coding) -> CodeEntry | None:
         """The value-set entry a coding matches (None when it does not match)."""
-        system = system_uri(coding.system)
-        key = (system, _normal_code(system, coding.code))
-        if key in self.exclude_exact or any(
-            s == system and key[1].startswith(p) for s, p in self.exclude_prefixes
-        ):
-            return None
-        if key in self.exact:
-            return self.entries[key]
-        for s, p in self.prefixes:
-            if s == system and key[1].startswith(p):
-                return self.entries[(s, p)]
-        return None
+        return self.lookup(coding).entry
 
     def matches(self, coding: Coding) -> bool:
         """True when the coding belongs to the value set."""
-        return self.entry_for(coding) is not None
+        return self.lookup(coding).entry is not None
 
     def matches_any(self, codings: Iterable[Coding]) -> bool:
         """True when any of the codings belongs to the value set."""
-        return any(self.entry_for(c) is not None for c in codings)
+        return any(self.lookup(c).entry is not None for c in codings)
 
     def systems(self) -> frozenset[str | None]:
         """The code systems the set has codes in (what it can judge)."""
-        return frozenset(s for s, _ in self.exact) | frozenset(s for s, _ in self.prefixes)
+        if self._covered is None:
+            self._covered = (frozenset(s for s, _ in self.exact) | frozenset(s for s, _ in self.prefixes)
+                             | frozenset(s for s, _, _, _ in self.ranges))
+        return self._covered
 
-    def assess(self, codings: Sequence[Coding]) -> CodeMatch:
+    def assess(self, codings: Sequence[Coding], ingredients: Sequence[Coding] = ()) -> CodeMatch:
         """Whether a record with these codings is in the set, is not, or cannot be judged.
 
         The one place record searches ask; CONTRACT.md section 5: a record whose codes
-        the set cannot judge is not an absence.
+        the set cannot judge is not an absence. ``ingredients`` are a medication's
+        ingredient codings (FHIR ``Medication.ingredient``): a product matches through
+        them, or through the ingredient names leading its RxNorm name.
         """
-        entry = self.first_entry(codings)
-        if entry is not None:
-            return CodeMatch(entry)
-        if not codings:
+        judged = False
+        for c in codings:
+            found = self.lookup(c)
+            if found.entry is not None:
+                return CodeMatch(found.entry, found.how)
+            judged = judged or found.judged
+        for c in ingredients:
+            found = self.lookup(c)
+            if found.entry is not None:
+                shown = f"{c.code} ({c.display})" if c.display else c.code
+                return CodeMatch(found.entry, f"matched by ingredient code {shown}")
+            judged = judged or found.judged
+        if judged:
+            return _NOT_IN_SET
+        if not codings and not ingredients:
             return CodeMatch(cannot_judge="it carries no code")
+        return CodeMatch(cannot_judge=self._why_not_judged([*codings, *ingredients]))
+
+    def _why_not_judged(self, codings: Sequence[Coding]) -> str:
         covered = self.systems()
-        if not any(system_uri(c.system) in covered for c in codings):
-            shown = ", ".join(sorted({str(system_uri(c.system)) for c in codings}))
-            return CodeMatch(cannot_judge=f"its codes are only in {shown}, which this value set does not cover")
-        return _NOT_IN_SET
+        unnamed = sorted({c.code for c in codings if system_uri(c.system) == _RXNORM and _RXNORM in covered})
+        others = sorted({str(system_uri(c.system)) for c in codings if system_uri(c.system) not in covered})
+        parts = []
+        if unnamed:
+            parts.append(f"RxNorm code {', '.join(unnamed)} is not listed in this value set and has neither a "
+                         "name nor ingredient codes to match through")
+        if others:
+            parts.append(f"its codes are only in {', '.join(others)}, which this value set does not cover"
+                         if not unnamed else f"its other codes are in {', '.join(others)}, which this value set does not cover")
+        return "; ".join(parts)
 
     def first_entry(self, codings: Iterable[Coding]) -> CodeEntry | None:
         """The entry of the first coding that matches."""
         for c in codings:
-            entry = self.entry_for(c)
+            entry = self.lookup(c).entry
             if entry is not None:
                 return entry
         return None
@@ -165,8 +308,13 @@ def compile_valueset(vs: ValueSet, lookup: Mapping[str, ValueSet], _seen: frozen
         inner = compile_valueset(lookup[name], lookup, _seen | {vs.name})
         matcher.exact |= inner.exact
         matcher.prefixes += inner.prefixes
+        matcher.ranges += inner.ranges
+        matcher.exclude_ranges += inner.exclude_ranges
         matcher.exclude_exact |= inner.exclude_exact
         matcher.exclude_prefixes += inner.exclude_prefixes
         for key, entry in inner.entries.items():
             matcher.entries.setdefault(key, entry)
+        for name, entry in inner.names.items():
+            matcher.names.setdefault(name, entry)
+        matcher.exclude_names |= inner.exclude_names
     return matcher

@@ -6,13 +6,16 @@ YAML case files, first against the schemas, then for meaning.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from trialrules import schema
 from trialrules._yaml import YAMLProblem, load_with_positions
 from trialrules.errors import RuleFileError
 from trialrules.loader import _display, load_trial, rule_files
+from trialrules.models import RecordSearch
 from trialrules.registry import Registry
 from trialrules.schema import RuleProblem
+from trialrules.terminology import SYSTEMS, compile_valueset, system_uri
 
 
 def _rules_dir_of(path: Path) -> Path | None:
@@ -85,3 +88,109 @@ def validate_paths(paths: list[Path], registry: Registry) -> tuple[list[RuleProb
             problems.append(RuleProblem(_display(path), None, None, "$",
                                         "not part of a rules directory (no trial.yaml above it) and not a criterion or case file"))
     return problems, checked
+
+
+# -- value-set coverage (warnings) ------------------------------------------
+
+#: What a value set searched for each kind of record should cover: alternatives in a
+#: group are one system (ICD-10-CM or WHO ICD-10), every group is needed.
+COVERAGE: dict[str, tuple[tuple[str, ...], ...]] = {
+    "condition": (("snomed",), ("icd10cm", "icd10")),
+    "medication": (("rxnorm",), ("atc",)),
+    "procedure": (("snomed",), ("cpt",)),
+    "allergy": (("snomed",), ("rxnorm",)),
+    "immunization": (("cvx",),),
+}
+_SYSTEM_NAMES = {"snomed": "SNOMED CT", "icd10cm": "ICD-10-CM", "icd10": "ICD-10", "rxnorm": "RxNorm",
+                 "atc": "ATC", "cpt": "CPT", "cvx": "CVX"}
+
+
+def _searched_sets(rule: Any, found: dict[str, set[str]]) -> None:
+    """Value-set name -> the kinds of record it is searched for, over a rule tree."""
+    if isinstance(rule, RecordSearch):
+        for name in rule.valuesets:
+            found.setdefault(name, set()).add(rule.record)
+    for child in (getattr(rule, "parts", ()) or getattr(rule, "of", ())):
+        _searched_sets(child, found)
+    for attr in ("part", "condition", "then", "else_"):
+        if getattr(rule, attr, None) is not None:
+            _searched_sets(getattr(rule, attr), found)
+
+
+def _set_positions(rules_dir: Path) -> dict[str, tuple[str, int | None, int | None, int]]:
+    """Value-set name -> file, line, column and index of its entry, for messages."""
+    where: dict[str, tuple[str, int | None, int | None, int]] = {}
+    for path, ref in rule_files(rules_dir):
+        if ref != "valuesetFile":
+            continue
+        try:
+            data, positions = load_with_positions(path.read_text(encoding="utf-8"))
+        except (YAMLProblem, OSError, UnicodeDecodeError):
+            continue  # the schema check reports it
+        for i, vs in enumerate(data if isinstance(data, list) else []):
+            if isinstance(vs, dict) and isinstance(vs.get("name"), str):
+                line, column = positions.get((i, "name"), positions.get((i,), (None, None)))
+                where.setdefault(vs["name"], (_display(path), line, column, i))
+    return where
+
+
+def coverage_warnings(rules_dir: Path, registry: Registry) -> list[RuleProblem]:
+    """Warnings for a trial's value sets that state no source, or that lack a code
+    system records of their kind are coded in (docs/rule-language.md, "Value sets").
+
+    A set searched for conditions needs SNOMED CT and ICD-10-CM, for medications
+    RxNorm and ATC, for procedures SNOMED CT and CPT, for allergies SNOMED CT and
+    RxNorm, for immunizations CVX, unless it states a ``coverage_reason``. RxNorm
+    entries need their ingredient name (``display``) for products to match through.
+    Empty when the trial does not load (its problems are reported elsewhere).
+    """
+    try:
+        trial = load_trial(rules_dir, registry)
+    except RuleFileError:
+        return []
+    own = {vs.name: vs for vs in trial.valuesets}
+    lookup = {name: vs for name, (vs, _) in registry.valuesets.items()} | own
+    searched: dict[str, set[str]] = {}
+    for criterion in trial.criteria:
+        for c in criterion.walk():
+            if c.rule is not None:
+                _searched_sets(c.rule, searched)
+    where = _set_positions(rules_dir)
+    warnings: list[RuleProblem] = []
+
+    def warn(name: str, message: str) -> None:
+        file, line, column, index = where.get(name, (_display(rules_dir), None, None, 0))
+        warnings.append(RuleProblem(file, line, column, f"$[{index}]", f"warning: value set {name!r} {message}"))
+
+    for name, vs in own.items():
+        if not vs.source:
+            warn(name, "does not state where its codes come from (source)")
+        nameless = [e.code for e in vs.codes if system_uri(e.system) == SYSTEMS["rxnorm"] and not e.display]
+        if nameless:
+            warn(name, "has RxNorm codes without their ingredient name (display), which products match "
+                       "through: " + ", ".join(nameless[:5]))
+    for name, kinds in sorted(searched.items()):
+        searched_set = own.get(name)
+        if searched_set is None or searched_set.coverage_reason:
+            continue
+        systems = compile_valueset(searched_set, lookup).systems()
+        for kind in sorted(kinds):
+            for group in COVERAGE[kind]:
+                if not any(SYSTEMS[g] in systems for g in group):
+                    warn(name, f"is searched for {kind} records but has no {_SYSTEM_NAMES[group[0]]} code "
+                               "(add them, or state coverage_reason)")
+    return warnings
+
+
+def coverage_warnings_for(paths: list[Path], registry: Registry) -> list[RuleProblem]:
+    """:func:`coverage_warnings` for every rules directory the paths name or lie in."""
+    rules_dirs: dict[Path, None] = {}
+    for path in paths:
+        if path.is_dir():
+            found = sorted({p.parent for p in path.rglob("trial.yaml")})
+        else:
+            inside = _rules_dir_of(path.parent)
+            found = [inside] if inside is not None else []
+        for rd in found:
+            rules_dirs.setdefault(rd.resolve(), None)
+    return [w for rd in rules_dirs for w in coverage_warnings(rd, registry)]

@@ -45,7 +45,7 @@ def test_round_trip_n_patients(tmp_path: Path, generator: ModuleType, bulk_adapt
         assert len(r.conditions) == sum(c["verification_status"] != "refuted" for c in native["conditions"])
         assert r.attestations == native["attestations"]
         assert r.warnings == ()
-        assert all(m.codes for m in r.medications)  # bundled Medications resolved from Medication.ndjson
+        assert all(m.codes or m.ingredients for m in r.medications)  # bundled Medications resolved from Medication.ndjson
     # stable: a second read gives the same thing
     assert list(bulk_adapter.read(tmp_path)) == out
 
@@ -140,7 +140,7 @@ def test_medication_lookup_and_ordering_within_a_patient(tmp_path: Path, bulk_ad
     (record,) = bulk_adapter.read(tmp_path)
     assert isinstance(record, PatientRecord)
     assert [m.id for m in record.medications] == ["r0", "r1", "r2"]
-    assert all(m.codes[0].code == "40048" for m in record.medications)
+    assert all((m.codes + m.ingredients)[0].code == "40048" for m in record.medications)
 
 
 def test_abandoned_read_cleans_up(tmp_path: Path, bulk_adapter: BulkAdapter) -> None:

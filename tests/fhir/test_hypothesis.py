@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from trialrules.fhir import BulkAdapter, BundleAdapter
@@ -57,6 +57,7 @@ def test_any_document(doc: Any) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.dictionaries(st.sampled_from(KEYS), fhirish, max_size=8), max_size=5))
 def test_any_resources_in_a_bundle(entries: list[Any]) -> None:
+    assume(not any(e.get("resourceType") == "Patient" for e in entries))  # a second Patient is an error
     out = list(BundleAdapter().read(Path("x.json"), bundle_around(entries)))
     check(out)
     assert isinstance(out[0], PatientRecord)  # malformed resources warn; the patient is still read

@@ -322,8 +322,9 @@ def test_contained_medication_with_ingredients() -> None:
     res = {"resourceType": "MedicationStatement", "id": "m1", "status": "active",
            "contained": [contained], "medicationReference": {"reference": "#m"}}
     m = one(res, "medications")
-    # product code, then ingredient codes; duplicates once
-    assert m.codes == (Coding("1736854", RXNORM, "product"), Coding("40048", RXNORM, "carboplatin"))
+    # the product code, then the ingredient codes apart; duplicates once
+    assert m.codes == (Coding("1736854", RXNORM, "product"),)
+    assert m.ingredients == (Coding("40048", RXNORM, "carboplatin"),)
 
 
 @pytest.mark.parametrize("ref", ["Medication/med1", "https://ehr.example/fhir/Medication/med1",
@@ -336,7 +337,7 @@ def test_bundled_medication_reference_forms(ref: str) -> None:
     doc = make_bundle(res)
     doc["entry"].append({"fullUrl": "urn:uuid:0b6e6f76-8a43-4e0a-b9c2-111111111111", "resource": medication})
     record = read(doc)
-    assert record.medications[0].codes == (Coding("40048", RXNORM, "carboplatin"),)
+    assert record.medications[0].ingredients == (Coding("40048", RXNORM, "carboplatin"),)
 
 
 def test_ingredient_item_reference_to_a_contained_medication() -> None:
@@ -349,8 +350,8 @@ def test_ingredient_item_reference_to_a_contained_medication() -> None:
            "medicationReference": {"reference": "#prod"}}
     product = {**contained[0], "contained": [contained[1]]}
     res_nested = {**res, "contained": [product]}
-    assert one(res, "medications").codes == (Coding("40048", RXNORM, "carboplatin"),)
-    assert one(res_nested, "medications").codes == (Coding("40048", RXNORM, "carboplatin"),)
+    assert one(res, "medications").ingredients == (Coding("40048", RXNORM, "carboplatin"),)
+    assert one(res_nested, "medications").ingredients == (Coding("40048", RXNORM, "carboplatin"),)
 
 
 def test_unresolvable_medication_reference_warns() -> None:

@@ -98,7 +98,7 @@ def expected_and_actual(native: PatientRecord, read: PatientRecord) -> tuple[dic
 
     def meds(r: PatientRecord, expect: bool) -> list[Any]:
         skip = MEDICATION_SKIP["MedicationStatement"] if expect else frozenset()
-        return [(m.id, _codes(m.codes), m.start, m.end, (m.status or "completed") if expect else m.status)
+        return [(m.id, _codes(m.codes + m.ingredients), m.start, m.end, (m.status or "completed") if expect else m.status)
                 for m in r.medications if m.status not in skip]
 
     def procs(r: PatientRecord, expect: bool) -> list[Any]:

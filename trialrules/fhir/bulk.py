@@ -2,30 +2,47 @@
 The FHIR Bulk Data adapter: a directory of NDJSON files (``Patient.ndjson``,
 ``Observation.ndjson``, ...; split files such as ``Observation.2.ndjson`` too).
 
-Every ``*.ndjson`` file is read and each line dispatched on its own
-``resourceType`` (not the file name). Output is one record per Patient in
-Patient.id order, and a failure for every line that cannot be read: not JSON,
-a Patient without id, a duplicate Patient id, a clinical resource with no
-Patient subject or whose subject has no Patient in the export (an orphan).
-Records + failures therefore account for every Patient and every bad line.
-Resource types the contract does not use (Encounter, Practitioner...) are ignored.
+Every ``*.ndjson``, ``*.ndjson.gz`` and ``*.ndjson.bz2`` file is read (extensions
+in any case), and so is every file the ``$export`` manifest lists under
+``output``/``error`` (the last segment of its ``url``); each line is dispatched on
+its own ``resourceType``, not on the file name. Any other file in the directory
+is a failure ("not read"), never skipped in silence. Compressed files are
+decompressed once, into the temporary directory, while the first pass reads them.
+
+Output is one record per Patient in Patient.id order, and a failure for every
+line that cannot be read: not JSON, a Patient without id, a duplicate Patient id,
+a clinical resource with no Patient subject or whose subject has no Patient in
+the export (an orphan). Records + failures therefore account for every Patient
+and every bad line. Resource types the contract does not use (Encounter,
+Practitioner...) are ignored.
 """
 
 from __future__ import annotations
 
-import json
+import bz2
+import gzip
+import re
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, TypeGuard
+from typing import IO, Any, NamedTuple, TypeGuard
 
-from trialrules.errors import InputError
+from trialrules.errors import InputError, shown
 from trialrules.fhir import jsonfile
 from trialrules.fhir.grouping import GroupingStore, Line
 from trialrules.fhir.references import patient_id, reference_of, type_and_id
 from trialrules.fhir.resources import SUBJECT_FIELD, RecordBuilder
 from trialrules.fhir.where import Where
 from trialrules.models import InputFailure, PatientRecord
+
+#: Longest NDJSON line read (bytes); a longer one is an error, not a memory spike.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
+_DATA_NAME = re.compile(r"\.ndjson(\.gz|\.bz2)?$", re.IGNORECASE)
+_OPENERS: dict[str, Any] = {".gz": gzip.open, ".bz2": bz2.open}
+# What a damaged compressed file raises while it is read.
+_STREAM_ERRORS = (OSError, EOFError, zlib.error, ValueError)
 
 
 def _failure(file: str, text: str, line: int | None = None, resource: str | None = None,
@@ -45,9 +62,83 @@ def _usable_key(value: Any) -> TypeGuard[str]:
     return True
 
 
+class ExportFiles(NamedTuple):
+    """A Bulk directory's files: those read, and a failure for each other one."""
+
+    data: list[Path]
+    not_read: list[InputFailure]
+
+
+def _compression(path: Path) -> str:
+    """``.gz``, ``.bz2`` or ``""``: by extension, else by magic number (a manifest's
+    url need not end in the usual extension)."""
+    suffix = path.suffix.lower()
+    if suffix in _OPENERS:
+        return suffix
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(3)
+    except OSError:
+        return ""
+    return ".gz" if magic[:2] == b"\x1f\x8b" else ".bz2" if magic == b"BZh" else ""
+
+
+def _manifest_files(path: Path) -> list[str] | None:
+    """The file names a ``$export`` manifest lists, or None if ``path`` is not one."""
+    try:
+        if path.stat().st_size > 64 * 1024 * 1024:
+            return None
+        doc, problem = jsonfile.loads(path.read_bytes())
+    except OSError:
+        return None
+    if problem is not None or not isinstance(doc, dict) or not isinstance(doc.get("output"), list):
+        return None
+    names = []
+    for key in ("output", "error"):
+        items = doc.get(key)
+        for item in items if isinstance(items, list) else []:
+            url = item.get("url") if isinstance(item, dict) else None
+            if isinstance(url, str) and url.rstrip("/"):
+                names.append(url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1])
+    return names
+
+
+def export_files(directory: Path) -> ExportFiles:
+    """The export's data files in a stable (name) order, and every other file as a
+    failure. Raises OSError if the directory cannot be listed."""
+    entries = sorted(directory.iterdir())
+    data: list[Path] = []
+    not_read: list[InputFailure] = []
+    listed: dict[str, str] = {}  # file name -> manifest that lists it
+    manifests = set()
+    for p in entries:
+        if p.is_file() and p.suffix.lower() == ".json":
+            names = _manifest_files(p)
+            if names is not None:
+                manifests.add(p)
+                listed.update((n, p.name) for n in names)
+    by_name = {p.name: p for p in entries}
+    for name, manifest in sorted(listed.items()):
+        if name not in by_name:
+            not_read.append(_failure(str(directory / manifest), f"lists {shown(name)}, which is not in "
+                                     "the directory; that part of the export is missing"))
+    for p in entries:
+        if p in manifests:
+            continue
+        if not p.is_file():
+            not_read.append(_failure(str(p), "not read: not a file of a FHIR Bulk Data export "
+                                     "(a directory or a special file)"))
+        elif _DATA_NAME.search(p.name) or p.name in listed:
+            data.append(p)
+        else:
+            not_read.append(_failure(str(p), "not read: not an NDJSON file of the export (read are "
+                                     "*.ndjson, *.ndjson.gz, *.ndjson.bz2 and the files the manifest lists)"))
+    return ExportFiles(data, not_read)
+
+
 def ndjson_files(directory: Path) -> list[Path]:
-    """The export's NDJSON files, in a stable (name) order."""
-    return sorted(p for p in directory.iterdir() if p.is_file() and p.name.endswith(".ndjson"))
+    """The export's data files, in a stable (name) order."""
+    return export_files(directory).data
 
 
 class BulkAdapter:
@@ -56,18 +147,21 @@ class BulkAdapter:
     name = "fhir-bulk"
 
     def sniff(self, path: Path, head: Any) -> bool:
-        """A directory holding at least one ``.ndjson`` file."""
+        """A directory holding at least one data file (``.ndjson``, compressed or not)."""
         try:
             return path.is_dir() and bool(ndjson_files(path))
         except OSError:
             return False
 
     def count(self, path: Path) -> int | None:
-        """The number of Patient lines (for a progress bar), or None if unknown."""
+        """The number of Patient lines (for a progress bar), or None if unknown
+        (compressed Patient files are not decompressed twice just to count)."""
         try:
             total = 0
             for f in ndjson_files(path):
-                if f.name.startswith("Patient"):
+                if f.name.lower().startswith("patient"):
+                    if _compression(f):
+                        return None
                     with f.open("rb") as fh:
                         total += sum(1 for raw in fh if raw.strip())
             return total
@@ -75,38 +169,63 @@ class BulkAdapter:
             return None
 
     def read(self, path: Path, document: Any = None) -> Iterator[PatientRecord | InputFailure]:
-        """Yield a record per Patient (by id) and a failure per unreadable line."""
+        """Yield a record per Patient (by id) and a failure per unreadable line or file."""
         try:
-            files = ndjson_files(path)
+            found = export_files(path)
         except OSError as exc:
             yield _failure(str(path), f"cannot be read: {exc.strerror or exc}")
             return
-        if not files:
+        if not found.data:
             yield _failure(str(path), "holds no .ndjson files (not a FHIR Bulk Data export)")
             return
+        yield from found.not_read
         with tempfile.TemporaryDirectory(prefix="trialrules-bulk-") as tmp:
             store = GroupingStore(Path(tmp))
             try:
-                yield from _Export(files, store).read()
+                yield from _Export(found.data, store, Path(tmp)).read()
             finally:
                 store.close()
+
+
+def _lines(fh: IO[bytes], copy: IO[bytes] | None) -> Iterator[tuple[bytes | None, int]]:
+    """``(line, length)`` for each line; ``line`` is None for a line longer than
+    MAX_LINE_BYTES, which is skipped in bounded memory. ``copy`` receives every byte."""
+    while True:
+        raw = fh.readline(MAX_LINE_BYTES)
+        if not raw:
+            return
+        if copy is not None:
+            copy.write(raw)
+        if len(raw) < MAX_LINE_BYTES or raw.endswith(b"\n"):
+            yield raw, len(raw)
+            continue
+        length = len(raw)
+        while not raw.endswith(b"\n"):
+            raw = fh.readline(MAX_LINE_BYTES)
+            if not raw:
+                break
+            if copy is not None:
+                copy.write(raw)
+            length += len(raw)
+        yield None, length
 
 
 class _Export:
     """One read of an export: the first pass files lines, the second builds records."""
 
-    def __init__(self, files: list[Path], store: GroupingStore) -> None:
-        self.files = files
+    def __init__(self, files: list[Path], store: GroupingStore, tmp: Path) -> None:
         self.names = [str(f) for f in files]
+        self.paths = list(files)  # what pass 2 reads: the file, or its decompressed copy
         self.store = store
+        self.tmp = tmp
         self.handles: list[IO[bytes]] = []
 
     def read(self) -> Iterator[PatientRecord | InputFailure]:
-        for i in range(len(self.files)):
+        for i in range(len(self.paths)):
             yield from self._file_lines(i)
         self.store.finish()
         try:
-            self.handles = [f.open("rb") for f in self.files]
+            self.handles = [f.open("rb") for f in self.paths]
             yield from self._patients()
         finally:
             for h in self.handles:
@@ -115,21 +234,38 @@ class _Export:
     # -- pass 1 --------------------------------------------------------------
 
     def _file_lines(self, index: int) -> Iterator[InputFailure]:
-        name = self.names[index]
+        name, source = self.names[index], self.paths[index]
+        compression = _compression(source)
+        copy: IO[bytes] | None = None
         try:
-            fh = self.files[index].open("rb")
+            fh: IO[bytes] = _OPENERS[compression](source, "rb") if compression else source.open("rb")
+            if compression:
+                self.paths[index] = self.tmp / f"{index}.ndjson"
+                copy = self.paths[index].open("wb")
         except OSError as exc:
             yield _failure(name, f"cannot be read: {exc.strerror or exc}")
+            self.paths[index] = self.tmp / f"{index}.empty"
+            self.paths[index].touch()
             return
         with fh:
-            offset = 0
-            for number, raw in enumerate(fh, start=1):
-                start, offset = offset, offset + len(raw)
-                if not raw.strip():
-                    continue
-                problem = self._file_line(raw, Line(index, start, len(raw), number))
-                if problem is not None:
-                    yield problem
+            offset, number = 0, 0
+            try:
+                for number, (raw, length) in enumerate(_lines(fh, copy), start=1):
+                    start, offset = offset, offset + length
+                    if raw is None:
+                        yield _failure(name, f"line is longer than {MAX_LINE_BYTES} bytes; not read", number)
+                    elif raw.strip():
+                        problem = self._file_line(raw, Line(index, start, length, number))
+                        if problem is not None:
+                            yield problem
+            except _STREAM_ERRORS as exc:
+                # Lines before the damage are read; the rest of the file cannot be.
+                what = "gzip" if compression == ".gz" else "bzip2" if compression else "the"
+                yield _failure(name, f"{what} file cannot be read after line {number} "
+                               f"({type(exc).__name__}: {exc}); the rest of this file is not read")
+            finally:
+                if copy is not None:
+                    copy.close()
 
     def _file_line(self, raw: bytes, where: Line) -> InputFailure | None:
         name = self.names[where.file]
@@ -163,7 +299,10 @@ class _Export:
     def _load(self, where: Line) -> Any:
         fh = self.handles[where.file]
         fh.seek(where.offset)
-        return json.loads(fh.read(where.length))
+        doc, problem = jsonfile.loads(fh.read(where.length))
+        if problem is not None:  # it was read in pass 1: the file changed during the run
+            raise ValueError(f"line {where.line} changed while the export was read")
+        return doc
 
     def _patients(self) -> Iterator[PatientRecord | InputFailure]:
         resources = self.store.resources()
@@ -193,7 +332,7 @@ class _Export:
         try:
             doc = self._load(where)
             label = f"{doc.get('resourceType')}/{doc.get('id')}"
-        except (ValueError, OSError, AttributeError):
+        except (ValueError, OSError, AttributeError, RecursionError):
             label = None
         return _failure(self.names[where.file], f"subject Patient/{pid} has no Patient resource in "
                         "this export; the resource is not read", where.line, label)

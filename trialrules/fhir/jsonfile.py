@@ -1,11 +1,21 @@
 """
-Reading a JSON document with an error a person can act on (line, column, truncation).
+Reading a JSON document with an error a person can act on (line, column, truncation),
+within the limits of :mod:`trialrules.limits`.
+
+A UTF-8 byte-order mark is accepted (FHIR servers and Windows tools write one);
+nesting deeper than ``JSON_MAX_DEPTH`` is an error; an integer of more than
+``JSON_MAX_INT_DIGITS`` digits is read as a float (infinite if it overflows),
+which the engine reports as a value it cannot judge, rather than as an integer
+that overflows later.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 from typing import Any
+
+from trialrules.limits import JSON_MAX_DEPTH, JSON_MAX_INT_DIGITS
 
 
 def describe_json_error(exc: ValueError | RecursionError, data: bytes | str) -> str:
@@ -21,13 +31,46 @@ def describe_json_error(exc: ValueError | RecursionError, data: bytes | str) -> 
     if isinstance(exc, UnicodeDecodeError):
         return f"is not UTF-8 text (byte {exc.start})"
     if isinstance(exc, RecursionError):
-        return "is nested too deeply to read"
+        return _TOO_DEEP
     return f"is not valid JSON: {exc}"
 
 
+_TOO_DEEP = f"is nested too deeply to read (more than {JSON_MAX_DEPTH} levels)"
+
+
+def _int(text: str) -> int | float:
+    if len(text) > JSON_MAX_INT_DIGITS:
+        return float(text)  # inf beyond ~308 digits: an unjudgeable value, not an overflow later
+    return int(text)
+
+
+def _too_deep(doc: Any) -> bool:
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if type(node) is dict else node
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                if depth >= JSON_MAX_DEPTH:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
 def loads(data: bytes | str) -> tuple[Any, str | None]:
-    """``(document, None)``, or ``(None, problem)`` when ``data`` is not JSON."""
+    """``(document, None)``, or ``(None, problem)`` when ``data`` is not JSON or is
+    beyond the limits."""
+    if isinstance(data, str):
+        data = data.removeprefix("\ufeff")
+        brackets = data.count("{") + data.count("[")
+    else:
+        data = data.removeprefix(codecs.BOM_UTF8)
+        brackets = data.count(b"{") + data.count(b"[")
     try:
-        return json.loads(data), None
+        doc = json.loads(data, parse_int=_int)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None, describe_json_error(exc, data)
+    # Counting brackets is cheap; walking the document only happens when it could be too deep.
+    if brackets > JSON_MAX_DEPTH and (type(doc) is dict or type(doc) is list) and _too_deep(doc):
+        return None, _TOO_DEEP
+    return doc, None

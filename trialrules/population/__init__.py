@@ -25,12 +25,12 @@ from pathlib import Path
 
 from trialrules.api import Engine
 from trialrules.models import InputFailure, PatientRecord, evolve
-from trialrules.population.backends import ENGINES, EngineUnavailable, backend, valueset_codes
+from trialrules.population.backends import ENGINES, EngineUnavailable, backend, check_engine, valueset_codes
 from trialrules.population.store import Store, ingest
 from trialrules.registry import valueset_lookup
 from trialrules.terminology import Matcher, compile_valueset
 
-__all__ = ["ENGINES", "EngineUnavailable", "Store", "ingest", "population_records", "engine_note"]
+__all__ = ["ENGINES", "EngineUnavailable", "check_engine", "Store", "ingest", "population_records", "engine_note"]
 
 
 def _codes(engine: Engine, trial_ids: Sequence[str]) -> list[tuple[str | None, str, bool]]:

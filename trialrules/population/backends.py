@@ -150,6 +150,20 @@ class SparkBackend:
         """The session stays for the process (starting one costs seconds)."""
 
 
+def check_engine(name: str) -> None:
+    """Raise :class:`EngineUnavailable` (saying what to install) unless the engine can run here."""
+    import importlib.util
+    import shutil
+
+    if name == "duckdb" and (importlib.util.find_spec("duckdb") is None or importlib.util.find_spec("pyarrow") is None):
+        raise EngineUnavailable("--engine duckdb needs DuckDB: pip install 'trialrules[duckdb]'")
+    if name == "spark":
+        if any(importlib.util.find_spec(m) is None for m in ("pyspark", "pyarrow", "sqlglot")):
+            raise EngineUnavailable("--engine spark needs PySpark: pip install 'trialrules[spark]'")
+        if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+            raise EngineUnavailable("--engine spark needs Java 17 (e.g. apt-get install openjdk-17-jre-headless)")
+
+
 def backend(name: str, spark_master: str | None = None) -> DuckDBBackend | SparkBackend:
     if name == "duckdb":
         return DuckDBBackend()

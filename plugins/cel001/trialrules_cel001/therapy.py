@@ -25,18 +25,17 @@ _SKIP_MED_STATUS = frozenset({"entered-in-error", "cancelled", "not-taken", "dra
 _ONGOING = frozenset({"active", "in-progress", "on-hold", "intended"})
 
 
-def _drug_key(codes: tuple[Coding, ...], matcher: Any) -> str:
-    for c in codes:
-        if matcher.matches(c):
-            return f"{c.system}|{c.code.replace('.', '').upper()}"
-    return f"{codes[0].system}|{codes[0].code}"
+def _drug_key(entry: Any) -> str:
+    # The value-set entry the drug matched: its name where it has one, so an ingredient
+    # coded in RxNorm and in ATC (or as a product) is one drug.
+    return str(entry.display).strip().lower() if entry.display else f"{entry.system}|{entry.code}"
 
 
-def _label(codes: tuple[Coding, ...]) -> str:
-    for c in codes:
+def _label(med: Any) -> str:
+    for c in (*med.codes, *med.ingredients):
         if c.display:
-            return c.display
-    return codes[0].code
+            return str(c.display)
+    return str((*med.codes, *med.ingredients)[0].code)
 
 
 def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
@@ -51,7 +50,10 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
     dated: list[tuple[dt.date, dt.date, str, Any]] = []
     undated = 0
     for med in ctx.patient.medications:
-        if med.status in _SKIP_MED_STATUS or not med.codes or not matcher.matches_any(med.codes):
+        if med.status in _SKIP_MED_STATUS:
+            continue
+        match = matcher.assess(med.codes, med.ingredients)
+        if match.entry is None:
             continue
         start = med.start or med.end
         if start is None:
@@ -65,7 +67,7 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
             end = ctx.as_of
         else:
             end = start
-        dated.append((start, end, _drug_key(med.codes, matcher), med))
+        dated.append((start, end, _drug_key(match.entry), med))
     if not dated:
         why = "no dated systemic anticancer therapy in the medication history"
         if undated:
@@ -93,11 +95,11 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
         regimen |= keys
         last_end = max(last_end, *(i[1] for i in items))
     described = "; ".join(
-        f"line {n} from {line[0][0].isoformat()}: " + ", ".join(sorted({_label(i[3].codes) for i in line}))
+        f"line {n} from {line[0][0].isoformat()}: " + ", ".join(sorted({_label(i[3]) for i in line}))
         for n, line in enumerate(lines, start=1)
     )
     evidence = tuple(
-        Evidence(f"MedicationStatement/{i[3].id}", _label(i[3].codes), None, i[0]) for line in lines for i in line
+        Evidence(i[3].reference, _label(i[3]), None, i[0]) for line in lines for i in line
     )
     reason = f"{len(lines)} line(s) of systemic therapy ({described})"
     if undated:
