@@ -192,8 +192,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for t in engine.trials:
         rows.append((t.id, t.version, ",".join(t.aliases) or "-", t.plugin or "-", t.title))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    room = max(100 - sum(widths) - 2 * 4, 20)  # the title gets what is left of 100 columns
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
+        title = r[4] if len(r[4]) <= room else r[4][: room - 1].rstrip() + "…"
+        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + title)
     if len(rows) == 1:
         print("no trials installed (pip install a trialrules-<trial> plugin)", file=sys.stderr)
     return 0
@@ -205,7 +207,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
     engine = Engine()
     trial = engine.trial(args.trial)
     _report_problems(engine)
-    sys.stdout.write(render_trial(trial))
+    compiled = engine.compiled(trial.id)
+    sys.stdout.write(render_trial(trial, compiled.valuesets, engine.registry.functions))
     return 0
 
 
