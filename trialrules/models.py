@@ -26,6 +26,11 @@ Verdict = Literal["eligible", "ineligible", "needs_review"]
 # --------------------------------------------------------------------------
 
 
+def _reference(rtype: str, rid: str) -> str:
+    # native ids may already be references ("Observation/o1")
+    return rid if "/" in rid else f"{rtype}/{rid}"
+
+
 @frozen
 class Coding:
     """A code in a code system (FHIR Coding): system URI, code, display."""
@@ -51,6 +56,10 @@ class ReferenceRange:
     high: Quantity | None = None
 
 
+#: The FHIR resource types a Medication record may come as.
+MEDICATION_RESOURCES = frozenset(
+    {"MedicationStatement", "MedicationAdministration", "MedicationRequest", "MedicationDispense"})
+
 #: An observation value: a number, boolean, text, Quantity or Coding.
 Value = Union[Quantity, Coding, bool, int, float, str, None]  # noqa: UP007 - cattrs hooks key on this object
 
@@ -66,10 +75,19 @@ class Observation:
     reference_range: ReferenceRange | None = None
     status: str | None = None
 
+    @property
+    def reference(self) -> str:
+        """``Observation/id``, the resource this record came from (for evidence)."""
+        return _reference("Observation", self.id)
+
 
 @frozen
 class Condition:
-    """A diagnosis or problem. ``onset``..``abatement`` is the period it was present."""
+    """A diagnosis or problem. ``onset``..``abatement`` is the period it was present.
+
+    ``text``: the words the source gave (CodeableConcept.text), kept so that a record
+    no value set can judge is still shown as evidence.
+    """
 
     id: str
     codes: tuple[Coding, ...]
@@ -78,11 +96,23 @@ class Condition:
     onset: dt.date | None = None
     abatement: dt.date | None = None
     recorded: dt.date | None = None
+    text: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """``Condition/id``, the resource this record came from (for evidence)."""
+        return _reference("Condition", self.id)
+
 
 
 @frozen
 class Medication:
-    """A medication taken, given or ordered (MedicationStatement/Administration/Request)."""
+    """A medication taken, given or ordered (MedicationStatement/Administration/Request).
+
+    ``source``: the FHIR resource type it came as (evidence names it; None reads as
+    MedicationStatement). ``text``: the drug as the source wrote it, for records without
+    a usable code (text only, an unresolved Medication reference).
+    """
 
     id: str
     codes: tuple[Coding, ...]
@@ -92,6 +122,12 @@ class Medication:
     source: str | None = None
     #: The product's ingredient codings (FHIR Medication.ingredient), when it was coded as a product.
     ingredients: tuple[Coding, ...] = ()
+    text: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """``MedicationAdministration/id`` (its own type; MedicationStatement when unknown)."""
+        return _reference(self.source if self.source in MEDICATION_RESOURCES else "MedicationStatement", self.id)
 
 
 @frozen
@@ -103,6 +139,13 @@ class Procedure:
     date: dt.date | None = None
     end: dt.date | None = None
     status: str | None = None
+    text: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """``Procedure/id``, the resource this record came from (for evidence)."""
+        return _reference("Procedure", self.id)
+
 
 
 @frozen
@@ -114,6 +157,13 @@ class Allergy:
     clinical_status: str | None = None
     verification_status: str | None = None
     date: dt.date | None = None
+    text: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """``AllergyIntolerance/id``, the resource this record came from (for evidence)."""
+        return _reference("AllergyIntolerance", self.id)
+
 
 
 @frozen
@@ -124,6 +174,13 @@ class Immunization:
     codes: tuple[Coding, ...]
     date: dt.date | None = None
     status: str | None = None
+    text: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """``Immunization/id``, the resource this record came from (for evidence)."""
+        return _reference("Immunization", self.id)
+
 
 
 @frozen
@@ -312,22 +369,103 @@ class Criterion:
         return out
 
 
+# --------------------------------------------------------------------------
+# Arms (arms.yaml): typed so that the core planner, not each plugin, turns them
+# into doses, dates and windows (trialrules/arms.py; docs/arms.md).
+# --------------------------------------------------------------------------
+
+
 @frozen
 class Dose:
+    """A dose per administration: ``value`` ``unit`` per administration, per kg or per m² BSA.
+
+    ``value`` None: the protocol does not state it (the planner asks for ``--param dose=``).
+    """
+
     value: float | None = None
     unit: str | None = None
     per: Literal["administration", "kg", "m2"] = "administration"
 
 
 @frozen
-class ArmWindow:
-    id: str
-    title: str
-    start: dict[str, Any] = field(factory=dict)
+class WeeklySchedule:
+    """``per_week`` administrations a week on ``weekdays``, ``doses`` in all.
+
+    Dose 1 is on the first-dose date even off the pattern; each later dose is on
+    the next pattern day after the previous one.
+    """
+
+    per_week: int
+    doses: int
+    weekdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = ()
+
+
+@frozen
+class CycleSchedule:
+    """``count`` cycles of ``length_days``, dosing on ``days`` of each cycle (Day 1 = cycle start)."""
+
+    length_days: int
+    count: int
+    days: tuple[int, ...] = (1,)
+
+
+@frozen
+class Schedule:
+    """When an arm's administrations fall: exactly one of study ``days``, ``weekly`` or ``cycles``."""
+
+    days: tuple[int, ...] = ()
+    weekly: WeeklySchedule | None = None
+    cycles: CycleSchedule | None = None
+
+
+@frozen
+class DoseAnchor:
+    """A point counted from an administration: dose ``dose`` (1-based or ``last``) plus a length.
+
+    The end of "N days after dose D" is the day of dose D plus N days, inclusive
+    (the reading that catches more safety events; docs/arms.md).
+    """
+
+    dose: int | Literal["last"] = 1
     days: int | None = None
     weeks: int | None = None
     months: int | None = None
     years: int | None = None
+
+
+@frozen
+class ArmWindow:
+    """An observation window from one dose anchor to another (both days inclusive)."""
+
+    id: str
+    title: str
+    start: DoseAnchor = DoseAnchor()
+    end: DoseAnchor = DoseAnchor()
+
+
+@frozen
+class GroupSize:
+    min: int
+    max: int
+
+
+@frozen
+class Container:
+    """What a dose is dispensed in (a bag, a vial) and how much one holds, as a range."""
+
+    name: str
+    holds_min: float
+    holds_max: float
+    unit: str | None = None
+
+
+@frozen
+class Component:
+    """Another intervention given in the arm (lymphodepletion, an antibody, chemotherapy)."""
+
+    name: str
+    dose: Dose | None = None
+    note: str | None = None
 
 
 @frozen
@@ -338,11 +476,26 @@ class Arm:
     intervention: str | None = None
     route: str | None = None
     dose: Dose | None = None
-    schedule: dict[str, Any] | None = None
-    group_size: dict[str, int] | None = None
-    components: tuple[dict[str, Any], ...] = ()
+    schedule: Schedule | None = None
+    group_size: GroupSize | None = None
+    components: tuple[Component, ...] = ()
     windows: tuple[ArmWindow, ...] = ()
+    container: Container | None = None
+    #: Fields that are readings or assumptions, not protocol text (``route``, ``dose.per``, ...).
+    assumed: tuple[str, ...] = ()
     note: str | None = None
+
+
+@frozen
+class Escalation:
+    """How the trial moves between dose levels (arms in ``dose_order``)."""
+
+    dose_order: tuple[str, ...]
+    design: Literal["3+3", "boin", "committee"] = "committee"
+    cohort_size: int | None = None
+    target_patients: int | None = None
+    review: str | None = None
+    assumed: tuple[str, ...] = ()
 
 
 @frozen
@@ -367,7 +520,7 @@ class Trial:
     notes: tuple[str, ...] = ()
     valuesets: tuple[ValueSet, ...] = ()
     arms: tuple[Arm, ...] = ()
-    escalation: dict[str, Any] | None = None
+    escalation: Escalation | None = None
     arm_notes: tuple[str, ...] = ()
     outcomes: tuple[OutcomeDefinition, ...] = ()
     plugin: str | None = field(default=None, eq=False)

@@ -58,6 +58,22 @@ def codings(concept: Any) -> tuple[Coding, ...]:
     return tuple(out)
 
 
+def concept_text(concept: Any) -> str | None:
+    """The words of a CodeableConcept: its ``text``, else the first coding's display.
+    Kept beside the codes so a record no value set can judge is still shown."""
+    if type(concept) is not dict:
+        return None
+    text = concept.get("text")
+    if type(text) is str and text.strip():
+        return text.strip()
+    raw = concept.get("coding")
+    for c in raw if type(raw) is list else ():
+        display = c.get("display") if type(c) is dict else None
+        if type(display) is str and display.strip():
+            return display.strip()
+    return None
+
+
 def status_code(value: Any) -> str | None:
     """The code of a status CodeableConcept (``clinicalStatus``...); a bare string
     (as older feeds send it) is accepted too."""
