@@ -144,7 +144,10 @@ def _observation(o: dict[str, Any], subject: dict[str, str]) -> dict[str, Any]:
         r["valueQuantity"] = _ucum(value["value"], value.get("unit"))
     rr = o.get("reference_range")
     if rr:
-        r["referenceRange"] = [{side: _ucum(rr[side]["value"], rr[side].get("unit"))
+        # A limit without a unit is in the value's unit; for a plain number that is UCUM unity
+        # (a Quantity without a code would be a unit-less, unusable limit).
+        plain = None if isinstance(value, dict) else "1"
+        r["referenceRange"] = [{side: _ucum(rr[side]["value"], rr[side].get("unit") or plain)
                                 for side in ("low", "high") if rr.get(side)}]
     return r
 

@@ -8,6 +8,7 @@ file is invalid, for ``validate``); 2 the command itself is wrong.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import math
@@ -44,39 +45,90 @@ def _date(text: str) -> dt.date:
     return day
 
 
+_FORMAT_HELP = (
+    "json: one JSON array (default for files); ndjson: one result per line (default for a Bulk "
+    "directory); text: for people at a terminal; html: one self-contained page"
+)
+
+
+def _common() -> _Parser:
+    """Options every subcommand takes."""
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "-o", "--output", type=Path, default=None, metavar="FILE",
+        help="write the output to FILE instead of stdout (default: stdout)",
+    )
+    common.add_argument(
+        "-q", "--quiet", action="store_true",
+        help="no progress and no informational lines on stderr; errors and data warnings still show",
+    )
+    return common
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trialrules")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="trialrules", description="Clinical-trial protocols as executable rules.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"trialrules {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+    common = _common()
 
-    sub.add_parser("list", help="installed trials, versions and plugins")
+    sub.add_parser("list", parents=[common], help="installed trials, versions and plugins",
+                   description="List the installed trials: id, version, aliases, plugin and title.")
 
-    show = sub.add_parser("show", help="a trial's criteria, arms and outcomes")
-    show.add_argument("trial")
+    show = sub.add_parser("show", parents=[common], help="a trial's criteria, rules, arms and outcomes",
+                          description="Print a trial's criteria (protocol words and the rule in readable form), "
+                          "arms and outcome measures.")
+    show.add_argument("trial", metavar="TRIAL", help="trial id or alias, e.g. cel001 or NCT05519384")
 
-    validate = sub.add_parser("validate", help="check rule files, rules directories or plugins")
-    validate.add_argument("paths", nargs="+", metavar="FILE")
+    validate = sub.add_parser("validate", parents=[common], help="check rule files, rules directories or plugins",
+                              description="Check rule files against the schemas and their meaning.")
+    validate.add_argument("paths", nargs="+", metavar="FILE", help="a rule file, a rules directory or a plugin directory")
 
-    screen = sub.add_parser("screen", help="screen patients against trials")
-    screen.add_argument("--trial", action="append", dest="trials", metavar="ID")
-    screen.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD")
-    screen.add_argument("--format", choices=("json", "ndjson", "text"), default=None)
-    screen.add_argument("inputs", nargs="+", metavar="INPUT")
+    screen = sub.add_parser("screen", parents=[common], help="screen patients against trials",
+                            description="Screen patients (FHIR Bundle, native record, Bulk export directory or - "
+                            "for stdin) against trials; CONTRACT.md sections 2-4.")
+    screen.add_argument("--trial", action="append", dest="trials", metavar="ID",
+                        help="a trial id or alias; repeat for several (default: every installed trial)")
+    screen.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
+                        help="the screening date every window and age is measured from (default: today)")
+    screen.add_argument("--format", choices=("json", "ndjson", "text", "html"), default=None, help=_FORMAT_HELP)
+    screen.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="a FHIR Bundle or native record JSON file, a FHIR Bulk export directory, or -")
 
-    plan = sub.add_parser("plan", help="a patient's doses, dates and windows in an arm")
-    plan.add_argument("trial")
-    plan.add_argument("--arm", required=True)
-    plan.add_argument("--first-dose", type=_date, required=True, metavar="YYYY-MM-DD")
-    plan.add_argument("--weight", type=float, default=None, metavar="KG")
-    plan.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    plan = sub.add_parser("plan", parents=[common], help="a patient's doses, dates and windows in an arm",
+                          description="A patient's doses, visit dates and DLT windows in one arm of a trial.")
+    plan.add_argument("trial", metavar="TRIAL", help="trial id or alias")
+    plan.add_argument("--arm", required=True, metavar="ID", help="the arm id (see `trialrules show TRIAL`); required")
+    plan.add_argument("--first-dose", type=_date, required=True, metavar="YYYY-MM-DD",
+                      help="date of the first dose; required")
+    plan.add_argument("--weight", type=float, default=None, metavar="KG",
+                      help="body weight in kg, for doses per kg (default: none; such doses are not computed)")
+    plan.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                      help="a parameter the trial's plugin asks for; repeat for several (default: none)")
 
-    outcomes = sub.add_parser("outcomes", help="compute a trial's outcome measures from SDTM data")
-    outcomes.add_argument("trial")
-    outcomes.add_argument("--data", required=True, type=Path, metavar="DIR")
-    outcomes.add_argument("--format", choices=("json", "text", "html"), default="json")
-    outcomes.add_argument("--out", type=Path, default=None, metavar="DIR")
+    outcomes = sub.add_parser("outcomes", parents=[common], help="compute a trial's outcome measures from SDTM data",
+                              description="Compute a trial's outcome measures from CDISC SDTM domains.")
+    outcomes.add_argument("trial", metavar="TRIAL", help="trial id or alias")
+    outcomes.add_argument("--data", required=True, type=Path, metavar="DIR",
+                          help="directory of SDTM domains as CSV or SAS transport (dm, ex, ae, rs, pc, lb, ds); required")
+    outcomes.add_argument("--format", choices=("json", "text", "html"), default="json",
+                          help="json: the measures document; text: tables; html: the report with figures "
+                          "(default: json)")
+    outcomes.add_argument("--out", type=Path, default=None, metavar="DIR",
+                          help="write TRIAL-outcomes.<json|txt|html> into DIR (default: stdout, or --output)")
 
-    test = sub.add_parser("test", help="run a trial's YAML rule cases")
-    test.add_argument("trials", nargs="*", metavar="TRIAL")
+    test = sub.add_parser("test", parents=[common], help="run a trial's YAML rule cases",
+                          description="Run the YAML cases a trial plugin ships, with criterion coverage "
+                          "(needs pytest: pip install 'trialrules[test]').")
+    test.add_argument("trials", nargs="*", metavar="TRIAL", help="trial ids or aliases (default: every installed trial)")
     return parser
 
 
@@ -90,7 +142,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler = globals()[f"_cmd_{args.command}"]
         with signals_raise():
-            return int(handler(args))
+            if args.output is None:
+                return int(handler(args))
+            try:
+                target = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+            except OSError as exc:
+                raise UsageError(f"--output {args.output}: {exc.strerror}") from None
+            with target, contextlib.redirect_stdout(target):
+                return int(handler(args))
     except UsageError as exc:
         print(f"trialrules {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -165,6 +224,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_screen(args: argparse.Namespace) -> int:
+    from trialrules._progress import Progress
+
     engine = Engine()
     trial_ids = None
     if args.trials:
@@ -182,12 +243,20 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     def on_error(failure: InputFailure) -> None:
         nonlocal failed
         failed += 1
+        if writer.progress is not None:
+            writer.progress.clear()
         print(failure.error, file=sys.stderr)
         writer.write_failure(failure)
 
     try:
         for name in args.inputs:
-            _screen_input(engine, name, trial_ids, args.as_of, writer, on_error)
+            progress = Progress(
+                _bulk_size(name, engine), enabled=False if args.quiet or not Path(name).is_dir() else None
+            )
+            writer.progress = progress
+            with progress:
+                progress.start_phase(f"indexing the export {name}" if Path(name).is_dir() else f"reading {name}")
+                _screen_input(engine, name, trial_ids, args.as_of, writer, on_error, progress)
     except KeyboardInterrupt as exc:
         # Whatever was written stays well-formed: close the JSON array, then stop.
         writer.close()
@@ -199,11 +268,10 @@ def _cmd_screen(args: argparse.Namespace) -> int:
 
 
 def _screen_input(engine: Engine, name: str, trial_ids: list[str] | None, as_of: dt.date | None,
-                  writer: _Writer, on_error: Any) -> None:
+                  writer: _Writer, on_error: Any, progress: Any) -> None:
     """Screen one input; an unexpected exception becomes an error line for this input
     (or this patient) and the batch goes on."""
     patients = read_patients(name, on_error=on_error, registry=engine.registry)
-    progress = _Progress.for_input(name, engine)
     try:
         for record in _with_warnings(patients, progress):
             try:
@@ -218,89 +286,105 @@ def _screen_input(engine: Engine, name: str, trial_ids: list[str] | None, as_of:
         on_error(InputFailure(name, InputError(internal_error(exc), file=name).format_message()))
     finally:
         patients.close()  # a Bulk reader removes its temporary data now, even when interrupted
-        progress.done()
 
 
-def _with_warnings(patients: Any, progress: _Progress) -> Any:
+def _with_warnings(patients: Any, progress: Any) -> Any:
+    first = True
     for record in patients:
+        if first:
+            progress.start_phase("screening")
+            first = False
         for warning in record.warnings:
+            progress.clear()
             print(f"warning: {warning}", file=sys.stderr)
-        progress.step()
         yield record
+        progress.step()
 
 
-class _Progress:
-    """A progress bar on stderr for Bulk inputs, drawn only on a terminal."""
-
-    def __init__(self, total: int | None) -> None:
-        self.total = total
-        self.count = 0
-        self.enabled = total is not None and sys.stderr.isatty()
-
-    @classmethod
-    def for_input(cls, name: str, engine: Engine) -> _Progress:
-        path = Path(name)
-        if name == "-" or not path.is_dir():
-            return cls(None)
-        for adapter in engine.registry.input_adapters:
-            count = getattr(adapter, "count", None)
-            if count is not None and adapter.sniff(path, None):
-                try:
-                    return cls(count(path))
-                except OSError:
-                    return cls(None)
-        return cls(None)
-
-    def step(self) -> None:
-        self.count += 1
-        if self.enabled and self.total and (self.count % 100 == 0 or self.count == self.total):
-            width = 30
-            filled = int(width * self.count / self.total)
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.count}/{self.total} patients")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
+def _bulk_size(name: str, engine: Engine) -> int | None:
+    """How many patients a Bulk export holds (for the progress line), if an adapter can count them."""
+    path = Path(name)
+    if name == "-" or not path.is_dir():
+        return None
+    for adapter in engine.registry.input_adapters:
+        count = getattr(adapter, "count", None)
+        if count is not None and adapter.sniff(path, None):
+            try:
+                return int(count(path))
+            except OSError:
+                return None
+    return None
 
 
 class _Writer:
+    """Writes results as they come (json, ndjson, text) or all at the end (html)."""
+
     def __init__(self, fmt: str, out: IO[str]) -> None:
+        from trialrules.views import Style
+
         self.fmt = fmt
         self.out = out
         self.first = True
         self.closed = False
+        self.progress: Any = None
+        self.style = Style.for_stream(out)
+        self._to_terminal = self.style.colour or _isatty(out)
+        self.verdicts: list[str] = []
+        self.results: list[ScreeningResult] = []
+        self.failures: list[InputFailure] = []
         if fmt == "json":
             out.write("[")
 
+    def _write(self, text: str) -> None:
+        if self.progress is not None and self._to_terminal:
+            self.progress.clear()  # never share a terminal line with the progress line
+        self.out.write(text)
+
     def _json_item(self, obj: dict[str, Any]) -> None:
         if self.fmt == "json":
-            self.out.write(("\n" if self.first else ",\n") + strict_json(obj, indent=2))
+            self._write(("\n" if self.first else ",\n") + strict_json(obj, indent=2))
             self.first = False
         else:
-            self.out.write(strict_json(obj, separators=(",", ":")) + "\n")
+            self._write(strict_json(obj, separators=(",", ":")) + "\n")
 
     def write_result(self, result: ScreeningResult) -> None:
+        self.verdicts.append(result.verdict)
         if self.fmt == "text":
-            from trialrules.show import render_result
+            from trialrules.views import render_text
 
-            self.out.write(_SURROGATE.sub("\ufffd", render_result(result)))
+            self._write(_SURROGATE.sub("\ufffd", render_text(result, self.style)))
+        elif self.fmt == "html":
+            self.results.append(result)
         else:
             self._json_item(result.to_dict())
 
     def write_failure(self, failure: InputFailure) -> None:
+        self.failures.append(failure)
         if self.fmt == "text":
-            self.out.write(_SURROGATE.sub("\ufffd", f"{failure.input}: could not be read: {failure.error}\n\n"))
-        else:
+            self._write(_SURROGATE.sub("\ufffd", f"{failure.input}: could not be read: {failure.error}\n\n"))
+        elif self.fmt != "html":
             self._json_item(failure.to_dict())
 
     def close(self) -> None:
+        from trialrules.views import render_html, summary_line
+
         if self.closed:
             return
         self.closed = True
         if self.fmt == "json":
-            self.out.write("\n]\n" if not self.first else "]\n")
+            self._write("\n]\n" if not self.first else "]\n")
+        elif self.fmt == "text":
+            self._write(summary_line(self.verdicts, len(self.failures)) + "\n")
+        elif self.fmt == "html":
+            self._write(render_html(self.results, self.failures, version=_version()))
         self.out.flush()
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 # A lone surrogate (from a ``\\udXXX`` escape in the input) cannot be written as UTF-8.

@@ -31,6 +31,7 @@ from trialrules.models import (
     Quantity,
     RecordSearch,
     Rule,
+    ScreeningResult,
     Sex,
     Value,
     Window,
@@ -96,6 +97,9 @@ _criterion_result_default = make_dict_unstructure_fn(
     CriterionResult, converter, criteria=override(omit_if_default=True)
 )
 converter.register_unstructure_hook(CriterionResult, _criterion_result_default)
+converter.register_unstructure_hook(
+    ScreeningResult, make_dict_unstructure_fn(ScreeningResult, converter, definition=override(omit=True))
+)
 
 # -- rules ----------------------------------------------------------------
 

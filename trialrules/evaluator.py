@@ -341,21 +341,12 @@ _SKIP_STATUS = {
     "procedure": frozenset({"entered-in-error", "not-done", "preparation"}),
     "immunization": frozenset({"entered-in-error", "not-done"}),
 }
+#: verificationStatus values under which a diagnosis (or allergy) is neither present
+#: nor absent (CONTRACT.md section 5).
+UNCONFIRMED = frozenset({"provisional", "differential", "unconfirmed"})
 _ACTIVE = frozenset({"active", "recurrence", "relapse"})
-_RECORD_LABEL = {
-    "condition": "condition",
-    "medication": "medication",
-    "procedure": "procedure",
-    "immunization": "immunization",
-    "allergy": "allergy",
-}
-_RESOURCE = {
-    "condition": "Condition",
-    "medication": "MedicationStatement",
-    "procedure": "Procedure",
-    "immunization": "Immunization",
-    "allergy": "AllergyIntolerance",
-}
+_RECORDS_ATTR = {"condition": "conditions", "medication": "medications", "procedure": "procedures",
+                 "immunization": "immunizations", "allergy": "allergies"}
 
 
 def _period(record: Any, kind: str) -> tuple[dt.date | None, dt.date | None]:
@@ -370,6 +361,55 @@ def _period(record: Any, kind: str) -> tuple[dt.date | None, dt.date | None]:
     return record.date, None
 
 
+def record_shown(rec: Any, entry: Any = None) -> str:
+    """What a coordinator reads for a record: the matching code's display, else the first
+    code's, else the source's own words."""
+    codes = (*rec.codes, *getattr(rec, "ingredients", ()))
+    if entry is not None and entry.code:
+        want = entry.code.replace(".", "").upper()
+        for c in codes:
+            if c.code.replace(".", "").upper().startswith(want):
+                return c.display or c.code
+    if codes:
+        return codes[0].display or codes[0].code
+    return getattr(rec, "text", None) or "a record without code or text"
+
+
+@frozen
+class RecordFinding:
+    """How one record fares in a search: it matches (``entry``) or cannot be judged (``why``)."""
+
+    entry: Any
+    why: str = ""
+
+
+def assess_record(rec: Any, kind: str, include: Sequence[Matcher], exclude: Sequence[Matcher]) -> RecordFinding | None:
+    """A record against a search's value sets (statuses already filtered).
+
+    None: the record is judged and is not one searched for. A record that the value sets
+    cannot judge (text only, codes only in another system) or a diagnosis that is only
+    provisional is a finding with ``why`` set: it makes the search unknown unless other
+    records decide (CONTRACT.md section 5).
+    """
+    codes = rec.codes
+    ingredients = getattr(rec, "ingredients", ())  # a product matches through its ingredients
+    cannot = ""
+    for m in include:
+        found = m.assess(codes, ingredients)
+        if found.entry is not None:
+            if any(x.matches_any((*codes, *ingredients)) for x in exclude):
+                return None
+            status = getattr(rec, "verification_status", None)
+            if status in UNCONFIRMED:
+                return RecordFinding(found.entry, f"its verificationStatus is {status}, neither present nor absent")
+            return RecordFinding(found.entry)
+        if found.cannot_judge and not cannot:
+            cannot = found.cannot_judge
+    if cannot and not any(x.matches_any((*codes, *ingredients)) for x in exclude):
+        return RecordFinding(None, f"cannot be judged: {cannot}")
+    return None
+
+
 def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
     kind = node.record
     include = [env.matchers[n] for n in node.valuesets]
@@ -377,34 +417,23 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
     skip = _SKIP_STATUS[kind]
     window = node.window
     label = " or ".join((env.valuesets[n].title or n.replace("_", " ")) for n in node.valuesets)
-    attr = {"condition": "conditions", "medication": "medications", "procedure": "procedures",
-            "immunization": "immunizations", "allergy": "allergies"}[kind]
+    attr = _RECORDS_ATTR[kind]
     need_active = node.status == "active"
-
-    def entry_of(codings: Sequence[Coding]) -> Any:
-        for m in include:
-            entry = m.first_entry(codings)
-            if entry is not None:
-                return entry
-        return None
 
     def run(ev: Evaluation) -> Outcome:
         start = window_start(window, ev.as_of)
         found: list[tuple[str, Evidence]] = []
+        undecided: list[tuple[str, Evidence]] = []
         uncertain: list[str] = []
         for rec in getattr(ev.index.record, attr):
             status = getattr(rec, "verification_status", None)
             if status in skip or getattr(rec, "status", None) in skip:
                 continue
-            codes = rec.codes + getattr(rec, "ingredients", ())  # a product matches through its ingredients
-            entry = entry_of(codes)
-            if entry is None or any(m.matches_any(codes) for m in exclude):
+            finding = assess_record(rec, kind, include, exclude)
+            if finding is None:
                 continue
-            shown = codes[0].display or codes[0].code
-            for c in codes:
-                if entry.code and c.code.replace(".", "").upper().startswith(entry.code.replace(".", "").upper()):
-                    shown = c.display or c.code
-                    break
+            entry = finding.entry
+            shown = record_shown(rec, entry)
             clinical = getattr(rec, "clinical_status", None)
             begin, end = _period(rec, kind)
             if need_active and clinical is not None and clinical not in _ACTIVE:
@@ -413,12 +442,12 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
                 continue
             if begin is not None and begin > ev.as_of:
                 continue  # recorded as starting after the as-of date
-            resource = _resource(_RESOURCE[kind], rec.id)
+            resource = rec.reference
             ev_date = end if (end is not None and end <= ev.as_of) else begin
             evidence = Evidence(resource, shown, None, ev_date)
             if start is not None or (window is not None and window.half_lives):
                 limit = start
-                if window is not None and window.half_lives and entry.half_life_hours:
+                if window is not None and window.half_lives and entry is not None and entry.half_life_hours:
                     hl_days = window.half_lives * entry.half_life_hours / 24.0
                     hl_start = ev.as_of - dt.timedelta(days=hl_days)
                     # "whichever is shorter": the later of the two starts
@@ -429,21 +458,45 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
                     continue
                 if limit is not None and last < limit:
                     continue
-            found.append((f"{shown} ({resource}{', ' + ev_date.isoformat() if ev_date else ''})", evidence))
-        where = "" if window is None else " " + describe_window(window, ev.as_of)
-        if len(found) >= node.min_count:
-            text = f"recorded {_RECORD_LABEL[kind]}{where}: " + ", ".join(t for t, _ in found[:5])
-            return Outcome(MET, (text,), tuple(e for _, e in found))
-        if uncertain:
-            return Outcome(UNKNOWN, (f"a matching {_RECORD_LABEL[kind]} cannot be placed in time: " + "; ".join(uncertain[:3]),))
-        if found:
-            text = f"only {len(found)} matching {_RECORD_LABEL[kind]} record(s){where}, {node.min_count} needed"
-            return Outcome(node.if_absent, (text,), tuple(e for _, e in found))
-        if node.if_absent == UNKNOWN:
-            return Outcome(UNKNOWN, (f"no record of {label}{where}; the record may be incomplete",))
-        return Outcome(node.if_absent, (f"no record of {label}{where}",))
+            text = f"{shown} ({resource}{', ' + ev_date.isoformat() if ev_date else ''})"
+            if finding.why:
+                undecided.append((f"{text} {finding.why}", evidence))
+            else:
+                found.append((text, evidence))
+        return search_outcome(node, label, window, ev.as_of, found, undecided, uncertain)
 
     return run
+
+
+def search_outcome(
+    node: RecordSearch,
+    label: str,
+    window: Window | None,
+    as_of: dt.date,
+    found: Sequence[tuple[str, Evidence]],
+    undecided: Sequence[tuple[str, Evidence]],
+    uncertain: Sequence[str],
+) -> Outcome:
+    """A search's result from the records it found (sentence, evidence), those it cannot
+    judge, and those it cannot place in time."""
+    noun = node.record
+    where = "" if window is None else " " + describe_window(window, as_of)
+    if len(found) >= node.min_count:
+        text = f"recorded {noun}{where}: " + ", ".join(t for t, _ in found[:5])
+        return Outcome(MET, (text,), tuple(e for _, e in found))
+    if len(found) + len(undecided) + len(uncertain) >= node.min_count and (undecided or uncertain):
+        reasons = []
+        if undecided:
+            reasons.append(f"a {noun}{where} may be {label}: " + "; ".join(t for t, _ in undecided[:3]))
+        if uncertain:
+            reasons.append(f"a matching {noun} cannot be placed in time: " + "; ".join(uncertain[:3]))
+        return Outcome(UNKNOWN, tuple(reasons), tuple(e for _, e in (*found, *undecided)))
+    if found:
+        text = f"only {len(found)} matching {noun} record(s){where}, {node.min_count} needed"
+        return Outcome(node.if_absent, (text,), tuple(e for _, e in found))
+    if node.if_absent == UNKNOWN:
+        return Outcome(UNKNOWN, (f"no record of {label}{where}; the record may be incomplete",))
+    return Outcome(node.if_absent, (f"no record of {label}{where}",))
 
 
 _ONGOING = frozenset({"active", "in-progress", "on-hold", "intended", "recurrence", "relapse"})
@@ -641,6 +694,8 @@ class CompiledTrial:
         functions: Mapping[str, Any],
     ) -> None:
         self.trial = trial
+        self.valuesets = valuesets
+        self.functions = functions
         self.matchers = matchers
         env = _CompileEnv(valuesets, matchers, functions)
         self.criteria = tuple(compile_criterion(c, env) for c in trial.criteria)
@@ -651,7 +706,7 @@ class CompiledTrial:
         ctx = FunctionContext(record, as_of, index, self.matchers, self.trial.id)
         ev = Evaluation(index, as_of, self.trial.id, ctx)
         results = tuple(c.evaluate(ev)[0] for c in self.criteria)
-        return ScreeningResult(record.id, self.trial.id, as_of, verdict_of(results), results)
+        return ScreeningResult(record.id, self.trial.id, as_of, verdict_of(results), results, definition=self)
 
 
 def window_from(days: int | None = None, weeks: int | None = None) -> Window:

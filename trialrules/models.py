@@ -26,6 +26,11 @@ Verdict = Literal["eligible", "ineligible", "needs_review"]
 # --------------------------------------------------------------------------
 
 
+def _reference(rtype: str, rid: str) -> str:
+    # native ids may already be references ("Observation/o1")
+    return rid if "/" in rid else f"{rtype}/{rid}"
+
+
 @frozen
 class Coding:
     """A code in a code system (FHIR Coding): system URI, code, display."""
@@ -51,6 +56,10 @@ class ReferenceRange:
     high: Quantity | None = None
 
 
+#: The FHIR resource types a Medication record may come as.
+MEDICATION_RESOURCES = frozenset(
+    {"MedicationStatement", "MedicationAdministration", "MedicationRequest", "MedicationDispense"})
+
 #: An observation value: a number, boolean, text, Quantity or Coding.
 Value = Union[Quantity, Coding, bool, int, float, str, None]  # noqa: UP007 - cattrs hooks key on this object
 
@@ -66,10 +75,19 @@ class Observation:
     reference_range: ReferenceRange | None = None
     status: str | None = None
 
+    @property
+    def reference(self) -> str:
+        """``Observation/id``, the resource this record came from (for evidence)."""
+        return _reference("Observation", self.id)
+
 
 @frozen
 class Condition:
-    """A diagnosis or problem. ``onset``..``abatement`` is the period it was present."""
+    """A diagnosis or problem. ``onset``..``abatement`` is the period it was present.
+
+    ``text``: the words the source gave (CodeableConcept.text), kept so that a record
+    no value set can judge is still shown as evidence.
+    """
 
     id: str
     codes: tuple[Coding, ...]
@@ -78,11 +96,23 @@ class Condition:
     onset: dt.date | None = None
     abatement: dt.date | None = None
     recorded: dt.date | None = None
+    text: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """``Condition/id``, the resource this record came from (for evidence)."""
+        return _reference("Condition", self.id)
+
 
 
 @frozen
 class Medication:
-    """A medication taken, given or ordered (MedicationStatement/Administration/Request)."""
+    """A medication taken, given or ordered (MedicationStatement/Administration/Request).
+
+    ``source``: the FHIR resource type it came as (evidence names it; None reads as
+    MedicationStatement). ``text``: the drug as the source wrote it, for records without
+    a usable code (text only, an unresolved Medication reference).
+    """
 
     id: str
     codes: tuple[Coding, ...]
@@ -92,6 +122,12 @@ class Medication:
     source: str | None = None
     #: The product's ingredient codings (FHIR Medication.ingredient), when it was coded as a product.
     ingredients: tuple[Coding, ...] = ()
+    text: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """``MedicationAdministration/id`` (its own type; MedicationStatement when unknown)."""
+        return _reference(self.source if self.source in MEDICATION_RESOURCES else "MedicationStatement", self.id)
 
 
 @frozen
@@ -103,6 +139,13 @@ class Procedure:
     date: dt.date | None = None
     end: dt.date | None = None
     status: str | None = None
+    text: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """``Procedure/id``, the resource this record came from (for evidence)."""
+        return _reference("Procedure", self.id)
+
 
 
 @frozen
@@ -114,6 +157,13 @@ class Allergy:
     clinical_status: str | None = None
     verification_status: str | None = None
     date: dt.date | None = None
+    text: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """``AllergyIntolerance/id``, the resource this record came from (for evidence)."""
+        return _reference("AllergyIntolerance", self.id)
+
 
 
 @frozen
@@ -124,6 +174,13 @@ class Immunization:
     codes: tuple[Coding, ...]
     date: dt.date | None = None
     status: str | None = None
+    text: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """``Immunization/id``, the resource this record came from (for evidence)."""
+        return _reference("Immunization", self.id)
+
 
 
 @frozen
@@ -414,6 +471,9 @@ class ScreeningResult:
     as_of: dt.date
     verdict: Verdict
     criteria: tuple[CriterionResult, ...]
+    #: The compiled trial that produced this result (not part of the JSON): the
+    #: views read the rule definitions from it to say what data a to-do item needs.
+    definition: Any = field(default=None, eq=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of CONTRACT.md section 2."""
@@ -423,8 +483,36 @@ class ScreeningResult:
         return out
 
     def unknown_criteria(self) -> list[CriterionResult]:
-        """The coordinator's to-do list: every top-level criterion still unknown."""
+        """Every top-level criterion still unknown (see :meth:`todo` for the leaves)."""
         return [c for c in self.criteria if c.result == UNKNOWN]
+
+    def blocking(self) -> list[CriterionResult]:
+        """The deepest criteria that make the patient ineligible (empty unless ineligible).
+
+        .. versionadded:: 0.2
+        """
+        from trialrules.views.todo import blocking
+
+        return blocking(self)
+
+    def todo(self) -> dict[str, list[Any]]:
+        """The coordinator's to-do list: unknown leaf criteria, by what resolves them.
+
+        Returns:
+            ``{"data": [TodoItem...], "person": [TodoItem...]}``: data to obtain (which
+            test, dated within which window) and decisions only a person can attest.
+
+        .. versionadded:: 0.2
+        """
+        from trialrules.views.todo import todo
+
+        return todo(self)
+
+    def _repr_html_(self) -> str:
+        """The HTML screening view, for notebooks."""
+        from trialrules.views.html import render_fragment
+
+        return render_fragment([self])
 
 
 @frozen

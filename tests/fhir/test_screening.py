@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,12 +24,18 @@ if not hasattr(trialrules, "Engine"):
 NATIVES = sorted((REPO / "examples" / "patients").glob("*/*.json"))
 
 
+# The generator sends native medications as MedicationStatement, MedicationAdministration
+# or MedicationRequest in turn; evidence names the type the Bundle used, which a native
+# record without ``source`` cannot know.
+_MEDICATION_TYPE = re.compile(r"Medication(?:Statement|Administration|Request)/")
+
+
 def _flat(result: dict[str, Any]) -> tuple[str, dict[str, tuple[str, str]]]:
     out: dict[str, tuple[str, str]] = {}
 
     def walk(criteria: list[dict[str, Any]]) -> None:
         for c in criteria:
-            out[c["id"]] = (c["result"], c["reason"])
+            out[c["id"]] = (c["result"], _MEDICATION_TYPE.sub("Medication*/", c["reason"]))
             walk(c.get("criteria", []))
 
     walk(result["criteria"])

@@ -58,6 +58,22 @@ def codings(concept: Any) -> tuple[Coding, ...]:
     return tuple(out)
 
 
+def concept_text(concept: Any) -> str | None:
+    """The words of a CodeableConcept: its ``text``, else the first coding's display.
+    Kept beside the codes so a record no value set can judge is still shown."""
+    if type(concept) is not dict:
+        return None
+    text = concept.get("text")
+    if type(text) is str and text.strip():
+        return text.strip()
+    raw = concept.get("coding")
+    for c in raw if type(raw) is list else ():
+        display = c.get("display") if type(c) is dict else None
+        if type(display) is str and display.strip():
+            return display.strip()
+    return None
+
+
 def status_code(value: Any) -> str | None:
     """The code of a status CodeableConcept (``clinicalStatus``...); a bare string
     (as older feeds send it) is accepted too."""
@@ -200,6 +216,13 @@ def reference_range(raw: Any, problems: Problems) -> ReferenceRange | None:
 _RANGES: dict[tuple[Any, ...], ReferenceRange] = {}
 
 
+def _unitless(q: Quantity | None) -> Quantity | None:
+    """A dimensionless limit (``1``, ``{INR}``) as a plain number, as observation values are read."""
+    if q is not None and q.unit is not None and _dimensionless(q.unit):
+        return Quantity(q.value, None)
+    return q
+
+
 def _reference_range(raw: list[Any], problems: Problems) -> ReferenceRange | None:
     for i, rr in enumerate(raw):
         if not isinstance(rr, dict):
@@ -208,8 +231,8 @@ def _reference_range(raw: list[Any], problems: Problems) -> ReferenceRange | Non
         if kind not in (None, "normal"):
             continue
         path = f".referenceRange[{i}]"
-        low = quantity(rr["low"], path + ".low", problems) if "low" in rr else None
-        high = quantity(rr["high"], path + ".high", problems) if "high" in rr else None
+        low = _unitless(quantity(rr["low"], path + ".low", problems) if "low" in rr else None)
+        high = _unitless(quantity(rr["high"], path + ".high", problems) if "high" in rr else None)
         if low is None and high is None:
             return None
         return ReferenceRange(low, high)

@@ -33,6 +33,7 @@ from trialrules.fhir import dates
 from trialrules.fhir.datatypes import (
     UCUM,
     codings,
+    concept_text,
     observation_value,
     reference_range,
     status_code,
@@ -330,6 +331,7 @@ class RecordBuilder:
             self._choice(r, "onset", label, where, last=False),
             self._choice(r, "abatement", label, where, last=True),
             recorded,
+            _text_if_uncoded(r.get("code")),
         ))
 
     def _medication(self, r: dict[str, Any], where: Where, rid: str) -> None:
@@ -338,7 +340,7 @@ class RecordBuilder:
         if status in MEDICATION_SKIP[kind]:
             return
         label = f"{kind}/{rid}"
-        codes, ingredients = self._medication_codes(r, label, where)
+        codes, ingredients, text = self._medication_codes(r, label, where)
         start: dt.date | None = None
         end: dt.date | None = None
         if kind == "MedicationRequest":
@@ -347,7 +349,7 @@ class RecordBuilder:
             start, end = self._span(r["effectiveDateTime"], label, where, ".effectiveDateTime")
         elif "effectivePeriod" in r:
             start, end = self._period(r["effectivePeriod"], label, where, ".effectivePeriod")
-        self.medications.append(Medication(rid, codes, start, end, status, kind, ingredients))
+        self.medications.append(Medication(rid, codes, start, end, status, kind, ingredients, text))
 
     def _request_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[dt.date | None, dt.date | None]:
         """authoredOn, narrowed or widened by dosageInstruction timing bounds."""
@@ -374,20 +376,27 @@ class RecordBuilder:
 
     def _medication_codes(
         self, r: dict[str, Any], label: str, where: Where
-    ) -> tuple[tuple[Coding, ...], tuple[Coding, ...]]:
-        """The medication's codes and, for a Medication resource, its ingredients' codes."""
+    ) -> tuple[tuple[Coding, ...], tuple[Coding, ...], str | None]:
+        """The medication's codes, for a Medication resource its ingredients' codes, and its
+        words when no code can be read: a text-only or unresolved medication is kept
+        (CONTRACT.md section 5: it is not an absence)."""
         if "medicationCodeableConcept" in r:
-            return self._codes(r, "medicationCodeableConcept", label, where), ()
-        ref = reference_of(r.get("medicationReference"))
+            concept = r["medicationCodeableConcept"]
+            codes = self._codes(r, "medicationCodeableConcept", label, where)
+            return codes, (), None if codes else (concept_text(concept) or "medication given as neither code nor text")
+        raw_ref = r.get("medicationReference")
+        ref = reference_of(raw_ref)
+        shown = raw_ref.get("display") if isinstance(raw_ref, dict) else None
+        shown = shown.strip() if isinstance(shown, str) and shown.strip() else None
         if ref is None:
             self._warn("has no medicationCodeableConcept or medicationReference; "
                        "it cannot match any value set", where, label)
-            return (), ()
+            return (), (), shown or "medication not named"
         med = self._resolve_medication(r, ref)
         if med is None:
             self._warn(f"medicationReference {ref!r} is neither a contained nor a bundled "
                        "Medication; it cannot match any value set", where, label, ".medicationReference")
-            return (), ()
+            return (), (), shown or f"unresolved Medication {ref}"
         code = codings(med.get("code"))
         # A product (RxNorm SCD/SBD) matches drug value sets through its ingredients.
         found: list[Coding] = []
@@ -407,7 +416,8 @@ class RecordBuilder:
         if not code and not unique:
             self._warn(f"Medication {ref!r} has no coded code or ingredient; it cannot match "
                        "any value set", where, label, ".medicationReference")
-        return code, unique
+            return (), (), concept_text(med.get("code")) or shown or f"Medication {ref} without code"
+        return code, unique, None
 
     def _resolve_medication(self, holder: dict[str, Any], ref: str) -> dict[str, Any] | None:
         if ref.startswith("#"):
@@ -434,7 +444,8 @@ class RecordBuilder:
             start, end = self._period(r["performedPeriod"], label, where, ".performedPeriod")
         else:
             start = self._choice(r, "performed", label, where, last=False)
-        self.procedures.append(Procedure(rid, self._codes(r, "code", label, where), start, end, status))
+        self.procedures.append(Procedure(rid, self._codes(r, "code", label, where), start, end, status,
+                                         _text_if_uncoded(r.get("code"))))
 
     def _allergy(self, r: dict[str, Any], where: Where, rid: str) -> None:
         verification = status_code(r.get("verificationStatus"))
@@ -448,7 +459,7 @@ class RecordBuilder:
             date = self._point(r["recordedDate"], label, where, ".recordedDate")
         self.allergies.append(Allergy(
             rid, self._codes(r, "code", label, where),
-            status_code(r.get("clinicalStatus")), verification, date,
+            status_code(r.get("clinicalStatus")), verification, date, _text_if_uncoded(r.get("code")),
         ))
 
     def _immunization(self, r: dict[str, Any], where: Where, rid: str) -> None:
@@ -463,7 +474,8 @@ class RecordBuilder:
             self._warn(f"{r['occurrenceString']!r} is text, not a date; the date is not used",
                        where, label, ".occurrenceString")
         self.immunizations.append(Immunization(
-            rid, self._codes(r, "vaccineCode", label, where), date, status))
+            rid, self._codes(r, "vaccineCode", label, where), date, status,
+            _text_if_uncoded(r.get("vaccineCode"))))
 
     def _questionnaire_response(self, r: dict[str, Any], where: Where, rid: str) -> None:
         if _str(r.get("status")) not in QUESTIONNAIRE_KEEP:
@@ -496,6 +508,11 @@ class RecordBuilder:
             source=self._source,
             warnings=tuple(self.warnings),
         )
+
+
+def _text_if_uncoded(concept: Any) -> str | None:
+    """The words of a concept that carries no code (None when it has one: the codes speak)."""
+    return None if codings(concept) else concept_text(concept)
 
 
 def _collect_answers(items: Any, found: dict[str, bool], depth: int = 0) -> None:

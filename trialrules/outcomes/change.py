@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import statistics
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Literal
 
 import attrs
@@ -120,8 +120,25 @@ def _visit_label(r: LabResult, first_dose: dt.datetime) -> str:
     return f"DAY {day + 1 if day >= 0 else day}"
 
 
+def _inside(r: LabResult, window_end: Mapping[str, dt.date] | None) -> bool:
+    """Whether a post-baseline record lies inside the measure's window."""
+    if window_end is None or r.dtc is None or r.usubjid not in window_end:
+        return True
+    return r.dtc.date() <= window_end[r.usubjid]
+
+
+def outside_window(
+    study: StudyData, tests: Collection[str], window_end: Mapping[str, dt.date] | None
+) -> list[LabResult]:
+    """LB records of the given tests dated after the window's end (left out, and named in notes)."""
+    if window_end is None:
+        return []
+    wanted = {t.upper() for t in tests}
+    return [r for r in study.labs if r.testcd in wanted and not _inside(r, window_end)]
+
+
 def change_from_baseline(
-    study: StudyData, params: Collection[str] | None = None
+    study: StudyData, params: Collection[str] | None = None, window_end: Mapping[str, dt.date] | None = None
 ) -> list[ChangeRecord]:
     """
     Post-baseline values with BASE, CHG and PCHG per subject and LBTESTCD.
@@ -129,10 +146,12 @@ def change_from_baseline(
     Args:
         study: The study.
         params: LBTESTCD values to keep (None = all).
+        window_end: USUBJID → last day of the measure's window (inclusive);
+            later values are left out.
 
     Returns:
         One :class:`ChangeRecord` per post-baseline non-missing value of a
-        treated subject.
+        treated subject inside the window.
     """
     wanted = {p.upper() for p in params} if params is not None else None
     first = study.first_dose()
@@ -149,6 +168,8 @@ def change_from_baseline(
         base = base_row.value if base_row else None
         for r in rows:
             if r is base_row or r.value is None or r.dtc is None or r.dtc <= first[u]:
+                continue
+            if not _inside(r, window_end):
                 continue
             chg = r.value - base if base is not None else None
             out.append(
@@ -180,6 +201,9 @@ class AdaStatus:
         induced: Negative/missing at baseline, positive after.
         boosted: Positive at baseline, titre up ≥ 4-fold (log10 ≥ 0.60).
         max_titre: Highest post-baseline titre, if titres are reported.
+        nab_positive: Neutralising antibodies detected after baseline (None
+            when no nAb result was reported).
+        titres: Post-baseline (visit, titre) pairs of ADA-positive samples.
     """
 
     usubjid: str
@@ -188,6 +212,8 @@ class AdaStatus:
     induced: bool
     boosted: bool
     max_titre: float | None
+    nab_positive: bool | None = None
+    titres: tuple[tuple[str, float], ...] = ()
 
     @property
     def treatment_emergent(self) -> bool:
@@ -200,6 +226,8 @@ def ada_status(
     testcds: Collection[str] = ("ADA", "ADAB"),
     titre_testcd: str | None = "ADATITER",
     log10_rise: float = 0.60,
+    window_end: Mapping[str, dt.date] | None = None,
+    nab_testcds: Collection[str] = ("NAB", "ADANAB"),
 ) -> list[AdaStatus]:
     """
     Classify each treated subject's ADA response.
@@ -210,6 +238,8 @@ def ada_status(
         titre_testcd: LBTESTCD holding titres (LBSTRESN), matched by date;
             the ADA row's own LBSTRESN is used when this is absent.
         log10_rise: Minimum log10 titre increase for "boosted" (admiral 0.60).
+        window_end: USUBJID → last day of the measure's window (inclusive).
+        nab_testcds: LBTESTCD of neutralising-antibody results (POSITIVE/NEGATIVE).
 
     Returns:
         One :class:`AdaStatus` per treated subject with any ADA result.
@@ -220,10 +250,16 @@ def ada_status(
     for r in study.labs:
         if titre_testcd and r.testcd == titre_testcd.upper() and r.value is not None and r.dtc:
             titres[(r.usubjid, r.dtc.date())] = r.value
+    nab_codes = {c.upper() for c in nab_testcds}
+    nab: dict[str, list[bool]] = {}
     by_subject: dict[str, list[LabResult]] = {}
     for r in study.labs:
-        if r.testcd in codes and r.usubjid in first and r.dtc is not None:
+        if r.usubjid not in first or r.dtc is None or not _inside(r, window_end):
+            continue
+        if r.testcd in codes:
             by_subject.setdefault(r.usubjid, []).append(r)
+        elif r.testcd in nab_codes and r.dtc > first[r.usubjid] and _is_positive(r) is not None:
+            nab.setdefault(r.usubjid, []).append(bool(_is_positive(r)))
     out = []
     for u, rows in by_subject.items():
         rows.sort(key=lambda r: r.dtc or dt.datetime.min)
@@ -247,9 +283,11 @@ def ada_status(
                 if t is not None and bt is not None and t > 0 and bt > 0
             ]
             boosted = any(x >= log10_rise - 1e-12 for x in rises)
-        post_titres = [t for t in (titre(r) for r in post_pos) if t is not None]
+        visit_titres = [(_visit_label(r, first[u]), t) for r in post_pos if (t := titre(r)) is not None]
+        post_titres = [t for _, t in visit_titres]
         out.append(
-            AdaStatus(u, bool(post), base_pos, induced, boosted, max(post_titres) if post_titres else None)
+            AdaStatus(u, bool(post), base_pos, induced, boosted, max(post_titres) if post_titres else None,
+                      any(nab[u]) if u in nab else None, tuple(visit_titres))
         )
     return out
 
@@ -259,6 +297,7 @@ def mrd_status(
     testcd: str = "MRD",
     threshold: float = 0.1,
     at: Literal["best", "last"] = "best",
+    window_end: Mapping[str, dt.date] | None = None,
 ) -> dict[str, bool]:
     """
     MRD negativity per treated subject with a post-baseline MRD result.
@@ -271,6 +310,7 @@ def mrd_status(
         testcd: LBTESTCD of MRD.
         threshold: Numeric cut-off in the unit of LBSTRESN.
         at: ``"best"`` (negative at any assessment) or ``"last"`` assessment.
+        window_end: USUBJID → last day of the measure's window (inclusive).
 
     Returns:
         USUBJID → True when MRD negative.
@@ -280,7 +320,7 @@ def mrd_status(
     for r in study.labs:
         if r.testcd != testcd.upper() or r.usubjid not in first or r.dtc is None:
             continue
-        if r.dtc <= first[r.usubjid]:
+        if r.dtc <= first[r.usubjid] or not _inside(r, window_end):
             continue
         pos = _is_positive(r)
         if pos is None and r.value is not None:

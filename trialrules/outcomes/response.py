@@ -89,6 +89,7 @@ class BestResponse:
         last_adequate: Last assessment that is not NE/ND, up to first PD
             (PFS censoring date).
         assessments: The assessments used, sorted.
+        window_end: Last day of the evaluation window (inclusive), if any.
     """
 
     bor: str
@@ -97,6 +98,7 @@ class BestResponse:
     pd_date: dt.date | None = None
     last_adequate: dt.date | None = None
     assessments: tuple[Assessment, ...] = ()
+    window_end: dt.date | None = None
 
 
 def _prepare(
@@ -184,7 +186,7 @@ def recist_bor(
     adequate = [a.date for a in seq if a.result not in ("NE", "ND")]
     last_adequate = adequate[-1] if adequate else None
     if not seq:
-        return BestResponse("MISSING", None, None, None, None, ())
+        return BestResponse("MISSING", None, None, None, None, (), end)
     sd_threshold = start + dt.timedelta(days=sd_min_days)
     candidates: list[tuple[int, dt.date]] = []
     for i, a in enumerate(seq):
@@ -210,7 +212,7 @@ def recist_bor(
         response_date = min(d for r, d in candidates if r <= 1)
     elif bor == "CR":
         response_date = min(d for r, d in candidates if r <= 1)
-    return BestResponse(bor, date, response_date, pd_date, last_adequate, tuple(seq))
+    return BestResponse(bor, date, response_date, pd_date, last_adequate, tuple(seq), end)
 
 
 def best_response(
@@ -240,7 +242,7 @@ def best_response(
     """
     seq = _prepare(assessments, start, end, progression)
     if not seq:
-        return BestResponse("MISSING", None)
+        return BestResponse("MISSING", None, window_end=end)
     order = [normalise(r) for r in ranking]
     ne = order.index("NE") if "NE" in order else len(order)
     resp = {normalise(r) for r in responders}
@@ -266,4 +268,5 @@ def best_response(
         pd_date,
         adequate[-1] if adequate else None,
         tuple(seq),
+        end,
     )

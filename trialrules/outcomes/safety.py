@@ -8,15 +8,17 @@ Anchors: admiral ``derive_var_trtemfl`` and PHUSE WP-087 (notes §5):
   "worsened on treatment" rule needs the pre-treatment grade history, which
   plain AE rows do not carry; it is not applied.
 - Incidence counts a subject once, at the worst CTCAE grade (AETOXGR).
-- DLT: the AE's DLT flag (AEDLT) when the AE file has that column, otherwise a
-  related AE of grade ≥ 3; in both cases starting within ``window_days`` of
-  the first dose (day 0 = first dose date).
+- DLT: the AE's DLT flag (AEDLT) when the AE file has that column, otherwise
+  (a stated default, since the data carry no flag) a related AE of CTCAE
+  grade ≥ 3; in both cases starting on/after the first dose and within the
+  measure's window (:mod:`trialrules.outcomes.windows`; default 28 days
+  after the first dose, the first dose date being day 0).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 import attrs
 
@@ -51,7 +53,9 @@ def is_related(ae: AdverseEvent, related_values: Collection[str] = DEFAULT_RELAT
 
 
 def treatment_emergent(
-    study: StudyData, window_days_after_last_dose: int | None = None
+    study: StudyData,
+    window_days_after_last_dose: int | None = None,
+    window_end: Mapping[str, dt.date] | None = None,
 ) -> list[AdverseEvent]:
     """
     Treatment-emergent AEs of treated subjects (admiral TRTEMFL = Y).
@@ -60,6 +64,8 @@ def treatment_emergent(
         study: The study.
         window_days_after_last_dose: If given, AEs starting later than last
             dose + this many days are not treatment-emergent.
+        window_end: USUBJID → last day of the measure's window (inclusive);
+            wins over ``window_days_after_last_dose``.
 
     Returns:
         The TEAEs.
@@ -75,7 +81,10 @@ def treatment_emergent(
             continue
         if ae.start < first[ae.usubjid]:
             continue
-        if window_days_after_last_dose is not None:
+        if window_end is not None:
+            if ae.usubjid in window_end and ae.start > window_end[ae.usubjid]:
+                continue
+        elif window_days_after_last_dose is not None:
             limit = last.get(ae.usubjid, first[ae.usubjid]) + dt.timedelta(days=window_days_after_last_dose)
             if ae.start > limit:
                 continue
@@ -116,6 +125,8 @@ def dlt_subjects(
     related_values: Collection[str] = DEFAULT_RELATED,
     min_grade: int = 3,
     use_flag: bool | None = None,
+    window_end: Mapping[str, dt.date] | None = None,
+    window_text: str | None = None,
 ) -> DltResult:
     """
     Subjects with a DLT within the window after the first dose.
@@ -128,18 +139,23 @@ def dlt_subjects(
         min_grade: Minimum grade for the fallback rule.
         use_flag: Force (True) or forbid (False) the AEDLT flag; None = use it
             when the AE data have the column.
+        window_end: USUBJID → last day of the DLT window (inclusive); wins
+            over ``window_days``.
+        window_text: The window in words, for the definition.
 
     Returns:
         The :class:`DltResult`.
     """
     has_flag = any(ae.dlt is not None for ae in study.adverse_events)
     flag = has_flag if use_flag is None else use_flag
+    when = window_text or f"up to {window_days} days after the first dose (first dose date = day 0)"
     if flag:
-        definition = f"AE flagged AEDLT=Y starting within {window_days} days of first dose"
+        definition = f"AE flagged AEDLT=Y (the data's own flag) starting on/after the first dose and {when}"
     else:
         definition = (
             f"related AE (AEREL in {sorted(related_values)}) of CTCAE grade ≥ {min_grade} "
-            f"starting within {window_days} days of first dose"
+            f"starting on/after the first dose and {when}; the data carry no AEDLT flag, so this "
+            f"stated default applies"
         )
     first = {u: t.date() for u, t in study.first_dose().items()}
     events = []
@@ -147,7 +163,8 @@ def dlt_subjects(
         start = first.get(ae.usubjid)
         if start is None or ae.start is None:
             continue
-        if not 0 <= (ae.start - start).days <= window_days:
+        end = window_end.get(ae.usubjid) if window_end is not None else start + dt.timedelta(days=window_days)
+        if ae.start < start or end is None or ae.start > end:
             continue
         if flag:
             ok = bool(ae.dlt)

@@ -13,6 +13,15 @@ and lifelines ``KaplanMeierFitter`` (``median_survival_times`` applied to
   the first time the estimate / lower band / upper band reaches ≤ 0.5.
   ``rule="r"`` applies R's midpoint rule on an exact 0.5 plateau (within
   √eps); ``rule="lifelines"`` takes the first time, exact comparison.
+- ``rule="r-exact"`` reproduces R survival 3.5 ``quantile.survfit`` step by
+  step, also where a band is not monotone (R's default ``conf.type="log"``
+  upper band, S·exp(zσ) clipped at 1, can rise again): R removes repeated
+  values, then reads the curve with ``approx(1 − curve ± tol, index, 0.5,
+  method="constant", f=1)``; ``approx`` sorts by value, so R takes the point
+  whose 1 − curve is the smallest value ≥ 0.5 — the highest band value ≤ 0.5,
+  wherever it lies in time — not the first crossing. The textbook
+  (Brookmeyer–Crowley) limit is the first time the band reaches 0.5, which is
+  ``"r"``; the two differ only for a non-monotone band.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ __all__ = [
 ]
 
 ConfType = Literal["log-log", "log", "plain"]
-MedianRule = Literal["r", "lifelines"]
+MedianRule = Literal["r", "r-exact", "lifelines"]
 
 _R_TOL = math.sqrt(2.220446049250313e-16)  # sqrt(.Machine$double.eps)
 
@@ -213,6 +222,53 @@ def _first_at_or_below_exact(
     return None
 
 
+def _r_findq(times: Sequence[float], curve: Sequence[float | None], p: float, tol: float) -> float | None:
+    """
+    R survival 3.5 ``quantile.survfit``'s ``findq`` on ``c(0, 1 − curve)``.
+
+    Steps as R: NA if the curve never reaches p; drop repeated values (R
+    ``duplicated``, NA included); index1/index2 = ``approx(y ± tol, 1:n, p,
+    method="constant", f=1)`` (rule 1: NA outside the range; ``approx``
+    drops NA pairs and sorts by y, returning the index of the smallest knot
+    ≥ p); quantile = mean of the two times; on a flat at p at the curve's end,
+    the mean of the first time and the last time of the whole curve.
+    """
+    xs = [0.0, *times]
+    ys: list[float | None] = [0.0, *[None if v is None else 1.0 - v for v in curve]]
+    present = [y for y in ys if y is not None]
+    if not present or max(present) < p:
+        return None
+    xmax = xs[-1]
+    seen: set[float] = set()
+    seen_na = False
+    dx: list[float] = []
+    dy: list[float | None] = []
+    for x, y in zip(xs, ys, strict=True):
+        if y is None:
+            if seen_na:
+                continue
+            seen_na = True
+        elif y in seen:
+            continue
+        else:
+            seen.add(y)
+        dx.append(x)
+        dy.append(y)
+
+    def right_index(shift: float) -> int | None:
+        knots = sorted((y + shift, i) for i, y in enumerate(dy) if y is not None)
+        if not knots or p < knots[0][0] or p > knots[-1][0]:
+            return None
+        return next(i for k, i in knots if k >= p)
+
+    i1, i2 = right_index(tol), right_index(-tol)
+    quant = (dx[i1] + dx[i2]) / 2.0 if i1 is not None and i2 is not None else None
+    last = dy[-1]
+    if last is not None and abs(p - last) < tol:
+        quant = (dx[i1] + xmax) / 2.0 if i1 is not None else None
+    return quant
+
+
 def median_ci(fit: KMFit, rule: MedianRule = "r", p: float = 0.5) -> MedianCI:
     """
     Median (or other quantile) survival time with its CI.
@@ -223,8 +279,10 @@ def median_ci(fit: KMFit, rule: MedianRule = "r", p: float = 0.5) -> MedianCI:
 
     Args:
         fit: A :class:`KMFit`; its bands carry the transform.
-        rule: ``"r"`` (midpoint on an exact plateau, √eps tolerance) or
-            ``"lifelines"`` (first time, exact comparison).
+        rule: ``"r"`` (first crossing, midpoint on an exact plateau, √eps
+            tolerance), ``"r-exact"`` (R ``quantile.survfit`` step by step,
+            also for non-monotone bands) or ``"lifelines"`` (first time,
+            exact comparison).
         p: Survival probability to read off (0.5 for the median).
 
     Returns:
@@ -232,6 +290,13 @@ def median_ci(fit: KMFit, rule: MedianRule = "r", p: float = 0.5) -> MedianCI:
     """
     if not fit.time:
         return MedianCI(None, None, None)
+    if rule == "r-exact":
+        q = 1.0 - p
+        return MedianCI(
+            _r_findq(fit.time, fit.surv, q, _R_TOL),
+            _r_findq(fit.time, fit.lower, q, _R_TOL),
+            _r_findq(fit.time, fit.upper, q, _R_TOL),
+        )
     if rule == "lifelines":
         return MedianCI(
             _first_at_or_below_exact(fit.time, fit.surv, p),

@@ -99,7 +99,7 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
         for n, line in enumerate(lines, start=1)
     )
     evidence = tuple(
-        Evidence(f"{i[3].source or 'MedicationStatement'}/{i[3].id}", _label(i[3]), None, i[0]) for line in lines for i in line
+        Evidence(i[3].reference, _label(i[3]), None, i[0]) for line in lines for i in line
     )
     reason = f"{len(lines)} line(s) of systemic therapy ({described})"
     if undated:

@@ -1,13 +1,14 @@
 """
 Hook implementations for the CNK-UT trial (NCT06751134).
 
-Registers the rule files under ``rules/`` and the arm planner in :mod:`trialrules_cnk_ut.arms`.
+Registers the rule files under ``rules/``, the derived values in :mod:`trialrules_cnk_ut.functions`
+and the arm planner in :mod:`trialrules_cnk_ut.arms`.
 """
 
 from pathlib import Path
 
 from trialrules import hookimpl
-from trialrules_cnk_ut import arms
+from trialrules_cnk_ut import arms, functions
 
 TRIAL_ID = "cnk-ut"
 
@@ -16,6 +17,16 @@ TRIAL_ID = "cnk-ut"
 def trialrules_register_trials(registry):
     """Register the CNK-UT rules directory."""
     registry.add_trial(Path(__file__).parent / "rules")
+
+
+@hookimpl
+def trialrules_register_functions(registry):
+    """Register the CNK-UT derived values (:mod:`trialrules_cnk_ut.functions`)."""
+    registry.add_function(
+        "cnk_ut_infection_test",
+        functions.infection_test,
+        description="latest screening test (1 = positive, 0 = negative or none on record)",
+    )
 
 
 @hookimpl
