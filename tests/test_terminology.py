@@ -98,7 +98,7 @@ class TestProducts:
         hit = drugs.assess([Coding("1657998", RX)], [Coding("253337", RX, "bevacizumab")])
         miss = drugs.assess([Coding("1657998", RX)], [Coding("6809", RX, "metformin")])
 
-        assert "matched by ingredient code 253337 (bevacizumab)" == hit.how
+        assert "253337" == (hit.entry.code if hit.entry else None)
         assert (None, "") == (miss.entry, miss.cannot_judge)
 
     def test_excluded_ingredient_excludes_its_products(self, drugs: Matcher) -> None:

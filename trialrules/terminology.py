@@ -264,8 +264,8 @@ class Matcher:
         for c in ingredients:
             found = self.lookup(c)
             if found.entry is not None:
-                shown = f"{c.code} ({c.display})" if c.display else c.code
-                return CodeMatch(found.entry, f"matched by ingredient code {shown}")
+                # the ingredient's own code is shown as the record's: no "how" needed
+                return CodeMatch(found.entry)
             judged = judged or found.judged
         if judged:
             return _NOT_IN_SET
