@@ -47,7 +47,7 @@ class TestValidate:
 
         (problem,) = problems_for(rules_root, text)
 
-        assert "inc01_x.yaml:4:" in problem and "$.rule.measurement.unit" in problem and "'x' is not a UCUM unit" in problem
+        assert "inc01_x.yaml:4:" in problem and "$.rule.measurement.unit" in problem and "'x10E9' is not a UCUM unit" in problem
 
     def test_unconvertible_unit(self, rules_root):
         text = 'id: inc01_x\ntext: words\nrule: {measurement: {concept: anc, op: ">=", value: 1.5, unit: "g/L"}}\n'

@@ -79,3 +79,177 @@ class TestConversions:
         back = units.convert(units.convert(value, source, target, molar), target, source, molar)
 
         assert math.isclose(value, back, rel_tol=1e-9)
+
+
+class TestAnnotations:
+    @pytest.mark.parametrize(
+        ("source", "target"),
+        [("{INR}", "{INR}"), ("{INR}", "1"), ("1", "{INR}"), ("{ratio}", "{INR}"), ("{cells}/uL", "/uL"),
+         ("mL/min/{1.73_m2}", "mL/min"), ("%{HemoglobinSaturation}", "%")],
+    )
+    def test_annotation_is_unity(self, source, target):
+        """An annotation changes no unit: {INR} is 1, {cells}/uL is /uL."""
+
+        assert units.convert(2.5, source, target) == 2.5
+
+    def test_annotation_characters(self):
+        """UCUM annotations hold printable ASCII without spaces (LHC agrees)."""
+
+        with pytest.raises(UnitError, match="annotation"):
+            units.parse("{3 times}/d")
+
+
+class TestAtoms:
+    @pytest.mark.parametrize(
+        ("value", "source", "target", "expected"),
+        [
+            (5, "m[IU]/mL", "[IU]/L", 5),  # a prefix before a bracketed atom
+            (120, "mm[Hg]", "kPa", 15.99864),  # mm[Hg] is m + m[Hg]; 1 m[Hg] = 133.3220 kPa
+            (1, "mm[Hg]", "Pa", 133.322),
+            (10, "cm[H2O]", "Pa", 980.665),  # 1 m[H2O] = 9.80665 kPa
+            (1, "bar", "kPa", 100),
+            (1, "[psi]", "Pa", 6894.757293168361),  # 1 lbf/in2, lbf = 0.45359237 kg x 9.80665 m/s2
+            (60, "U/L", "ukat/L", 1),  # 1 U = 1 umol/min, 1 kat = 1 mol/s
+            (1, "nkat/L", "U/L", 0.06),
+            (3, "[HPF]", "1", 3),
+            (1, "[ft_i]", "[in_i]", 12),
+            (1, "[gal_us]", "L", 3.785411784),  # 231 in3
+        ],
+    )
+    def test_atom_values(self, value, source, target, expected):
+        """The atoms clinical feeds use convert by UCUM's definitions."""
+
+        assert math.isclose(units.convert(value, source, target), expected, rel_tol=1e-9)
+
+    @pytest.mark.parametrize("code", ["[arb'U]", "[CFU]/mL", "[IU]/L", "10*6.[iU]"])
+    def test_arbitrary_units_stay_apart(self, code):
+        """An arbitrary unit converts to no other unit and to no number."""
+
+        assert not units.is_convertible(code, "1")
+        assert not units.is_convertible(code, "[arb'U]" if "arb" not in code else "[IU]")
+
+
+class TestEquivalents:
+    @pytest.mark.parametrize(
+        ("value", "source", "target", "valence", "expected"),
+        [
+            (140, "meq/L", "mmol/L", 1, 140),  # sodium, charge 1
+            (5, "meq/L", "mmol/L", 2, 2.5),  # calcium, charge 2: 1 mmol = 2 meq
+            (2.5, "mmol/L", "meq/L", 2, 5),
+            (1, "eq/L", "meq/mL", 3, 1),
+        ],
+    )
+    def test_with_valence(self, value, source, target, valence, expected):
+        """Equivalents and moles convert through the valence the caller gives."""
+
+        assert math.isclose(units.convert(value, source, target, valence=valence), expected, rel_tol=1e-12)
+
+    def test_mass_to_equivalents_needs_both(self):
+        """10 mg/dL calcium (40.078 g/mol, charge 2) is 4.990 meq/L; either fact alone is not enough."""
+
+        assert math.isclose(units.convert(10, "mg/dL", "meq/L", 40.078, 2), 100 / 40.078 * 2, rel_tol=1e-12)
+        with pytest.raises(UnitError, match="molar mass"):
+            units.convert(10, "mg/dL", "meq/L", valence=2)
+        with pytest.raises(UnitError, match="valence"):
+            units.convert(10, "mg/dL", "meq/L", molar_mass=40.078)
+
+    @pytest.mark.parametrize(("source", "target"), [("meq/L", "mmol/L"), ("mmol/L", "meq/L"), ("eq", "mol")])
+    def test_without_valence(self, source, target):
+        """No valence: a clear error naming what is missing, never a guessed charge of 1."""
+
+        with pytest.raises(UnitError, match="valence"):
+            units.convert(1, source, target)
+
+    @pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf])
+    def test_bad_valence_or_molar_mass(self, bad):
+        """A valence or molar mass must be a positive finite number."""
+
+        with pytest.raises(UnitError):
+            units.convert(1, "meq/L", "mmol/L", valence=bad)
+        with pytest.raises(UnitError):
+            units.convert(1, "mg/dL", "umol/L", molar_mass=bad)
+
+
+class TestTemperature:
+    @pytest.mark.parametrize(
+        ("value", "source", "target", "expected"),
+        [
+            (38.5, "Cel", "[degF]", 101.3),
+            (101.3, "[degF]", "Cel", 38.5),
+            (0, "Cel", "K", 273.15),
+            (-40, "Cel", "[degF]", -40),  # the scales cross at -40
+            (32, "[degF]", "Cel", 0),
+            (212, "[degF]", "K", 373.15),
+            (310.15, "K", "Cel", 37),
+            (37, "Cel{oral}", "Cel", 37),
+        ],
+    )
+    def test_values_with_offset(self, value, source, target, expected):
+        """Temperatures convert with their offsets, not by a factor (38.5 °C is 101.3 °F, not 69.3)."""
+
+        assert math.isclose(units.convert(value, source, target), expected, rel_tol=1e-12, abs_tol=1e-9)
+
+    def test_no_factor(self):
+        """A temperature has no conversion factor: asking for one is an error, not 1.8."""
+
+        with pytest.raises(UnitError, match="non-ratio"):
+            units.conversion_factor("Cel", "[degF]")
+        assert units.is_convertible("Cel", "[degF]")
+
+    @pytest.mark.parametrize("code", ["Cel/h", "Cel2", "(Cel)", "mg/Cel", "[degF].s"])
+    def test_special_units_stand_alone(self, code):
+        """Cel, [degF]: a unit on an interval scale cannot be multiplied or raised."""
+
+        with pytest.raises(UnitError):
+            units.parse(code)
+
+    def test_ph(self):
+        """pH 7.4 is 39.8 nmol/L of H+ (10^-7.4 mol/L), and back."""
+
+        assert math.isclose(units.convert(7.4, "[pH]", "nmol/L"), 10 ** -7.4 * 1e9, rel_tol=1e-9)
+        assert math.isclose(units.convert(39.81071705534969, "nmol/L", "[pH]"), 7.4, rel_tol=1e-9)
+
+
+class TestHostileUnits:
+    @pytest.mark.parametrize(
+        "code",
+        [
+            "10*9/0", "0", "/0", "10*400/L", "10*-400", "kg400", "kg-400", "m99999999999999999999",
+            "(" * 1000 + "m" + ")" * 1000, "(" * 25 + "m" + ")" * 25, "1" * 400,
+            "10*99.10*99.10*99.10*99", "10*9/(10*-99.10*-99.10*-99.10*-99)", "m." * 150 + "m",
+            "}", "{", "{a{b}", "[", "]", "m]", "()", "(m", "m)", "..", "/", "//m", "m//s", "+", "-",
+            "1e3", "m^2", "10**9", "x10E9", "µg", "m\x00", "m {x}", "mg\u00b2", "{x}Cel",
+            "[degF]/(Cel)", "B[SPL]",
+        ],
+    )
+    def test_hostile_code_is_a_unit_error(self, code):
+        """Hostile codes raise UnitError, never ZeroDivisionError, OverflowError or RecursionError."""
+
+        with pytest.raises(UnitError):
+            units.parse(code)
+
+    @pytest.mark.parametrize(
+        ("value", "source", "target"),
+        [(1e308, "kg", "mg"), (1e308, "Cel", "[degF]"), (-400, "[pH]", "mol/L"), (0, "mol/L", "[pH]"),
+         (-1, "mol/L", "[pH]"), (1e300, "dB", "1")],
+    )
+    def test_value_out_of_range(self, value, source, target):
+        """A finite value with no finite equivalent is a UnitError, never inf or OverflowError."""
+
+        with pytest.raises(UnitError):
+            units.convert(value, source, target)
+
+    def test_deep_but_sane_nesting(self):
+        """Parentheses up to 20 deep are read."""
+
+        assert units.convert(1, "(" * 20 + "mg" + ")" * 20, "g") == 0.001
+
+    @given(st.text(alphabet="m0123456789*^+-./()[]{}gLIUCel_'%", max_size=40))
+    def test_random_codes_raise_only_unit_error(self, code):
+        """Whatever the code, parsing returns a Unit with a finite non-zero factor or raises UnitError."""
+        try:
+            unit = units.parse(code)
+        except UnitError:
+            return
+
+        assert math.isfinite(unit.factor) and unit.factor != 0

@@ -27,6 +27,11 @@ def months_back(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months later (clamped to the month's end: Jan 31 + 1 = Feb 28/29)."""
+    return months_back(day, -months)
+
+
 def window_start(window: Window | None, as_of: dt.date) -> dt.date | None:
     """First day inside the window (inclusive); None for an open window."""
     if window is None:

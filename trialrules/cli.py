@@ -110,9 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--first-dose", type=_date, required=True, metavar="YYYY-MM-DD",
                       help="date of the first dose; required")
     plan.add_argument("--weight", type=float, default=None, metavar="KG",
-                      help="body weight in kg, for doses per kg (default: none; such doses are not computed)")
+                      help="body weight in kg, for doses per kg or m² (default: none; such doses are not computed)")
+    plan.add_argument("--height", type=float, default=None, metavar="CM",
+                      help="height in cm, for doses per m² of body-surface area (Mosteller) (default: none)")
     plan.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                      help="a parameter the trial's plugin asks for; repeat for several (default: none)")
+                      help="dose=VALUE where the protocol states none, days=1,8,15 where it states no schedule, "
+                      "weekdays=tue,thu,sat for a weekly schedule, outcomes='1NNN 2NNT' for a 3+3 decision; "
+                      "repeat for several (default: none)")
 
     outcomes = sub.add_parser("outcomes", parents=[common], help="compute a trial's outcome measures from SDTM data",
                               description="Compute a trial's outcome measures from CDISC SDTM domains.")
@@ -415,7 +419,7 @@ def _finite(obj: Any) -> Any:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from trialrules.arms import plan_lines
+    from trialrules.arms import plan, plugin_lines
 
     engine = Engine()
     trial = engine.trial(args.trial)
@@ -424,21 +428,17 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         key, sep, value = item.partition("=")
         if not sep:
             raise UsageError(f"--param {item!r}: expected KEY=VALUE")
-        params[key] = value
+        params[key.strip()] = value.strip()
     arm = next((a for a in trial.arms if a.id == args.arm), None)
     if arm is None:
         raise UsageError(f"trial {trial.id} has no arm {args.arm!r}; arms: {', '.join(a.id for a in trial.arms)}")
-    lines = plan_lines(trial, arm, args.first_dose, args.weight)
+    lines = plan(trial, arm, args.first_dose, weight_kg=args.weight, height_cm=args.height, parameters=params)
     try:
-        extras = engine.plugin_manager.hook.trialrules_plan_arm(
-            trial_id=trial.id, arm_id=arm.id, first_dose=args.first_dose, weight_kg=args.weight, parameters=params
-        )
+        lines += plugin_lines(engine.plugin_manager, trial, arm, args.first_dose, args.weight, params)
     except TrialRulesError:
         raise
-    except Exception as exc:  # a plugin's bug or a bad --param it did not check: one line, exit 2
+    except Exception as exc:  # a plugin's bug: one line, exit 2
         raise UsageError(f"the plugin of {trial.label} could not plan arm {arm.id}: {type(exc).__name__}: {exc}") from None
-    for extra in extras:
-        lines.extend(extra or [])
     width = max((len(k) for k, _ in lines), default=0)
     print(f"{trial.label} — {arm.title}")
     for key, value in lines:

@@ -24,6 +24,7 @@ from trialrules.models import (
     Const,
     CriterionResult,
     Derived,
+    DoseAnchor,
     If,
     Measurement,
     Not,
@@ -54,6 +55,9 @@ def _structure_date(value: Any, _: type) -> dt.date:
 
 converter.register_structure_hook(dt.date, _structure_date)
 converter.register_unstructure_hook(dt.date, lambda d: d.isoformat())
+
+# A dose anchor's ``dose`` is a number or "last" (schema-checked before this runs).
+converter.register_structure_hook(DoseAnchor, lambda data, _: DoseAnchor(**data))
 
 # -- observation values ---------------------------------------------------
 

@@ -172,10 +172,13 @@ def _make_numeric_judge(
                     None, problem=f"{title} on {date} has no reference range {'upper' if comp.uln is not None else 'lower'} limit, so ×{limit_name} cannot be judged"
                 )
             if bound.unit != unit:
-                if bound.unit is None or unit is None:
+                # A bare number is dimensionless (a value in {INR} or 1 arrives so); a
+                # Quantity without a unit code has no unit at all.
+                value_unit = "1" if unit is None and not isinstance(obs.value, Quantity) else unit
+                if bound.unit is None or value_unit is None:
                     return _Judgement(None, problem=f"{title} on {date}: the value and its reference range are not in comparable units")
                 try:
-                    bound_value = units.convert(bound.value, bound.unit, unit, molar_mass)
+                    bound_value = units.convert(bound.value, bound.unit, value_unit, molar_mass)
                 except UnitError as exc:
                     return _Judgement(None, problem=f"{title} on {date}: {exc}")
             else:

@@ -87,22 +87,24 @@ def trialrules_register_outcome_computations(registry: Registry) -> None:
 
 @hookspec
 def trialrules_plan_arm(
-    trial_id: str,
-    arm_id: str,
+    trial: Any,
+    arm: Any,
     first_dose: dt.date,
     weight_kg: float | None,
     parameters: dict[str, str],
 ) -> list[tuple[str, str]] | None:
-    """Compute a patient's plan for an arm: doses, dates, windows.
+    """Add trial-specific lines to a patient's plan for an arm.
 
-    Return ``(label, value)`` pairs, or None when the trial is not yours.
-    Results of every implementation are shown, in registration order.
+    The core planner (``trialrules.arms.plan``) already prints every dose, date,
+    window, component and escalation fact of ``arms.yaml``; implement this only
+    for what the data cannot say. It is called only for the plugin that provides
+    the trial, so it need not check the trial id.
 
-    :param trial_id: the trial's id.
-    :param arm_id: the arm's id from ``arms.yaml``.
-    :param first_dose: the date of the first administration.
+    :param trial: the ``Trial`` (``trial.arms``, ``trial.escalation``).
+    :param arm: the ``Arm`` being planned.
+    :param first_dose: the date of the first administration (Day 1).
     :param weight_kg: the patient's weight, if given.
-    :param parameters: free parameters (``--param key=value``).
+    :param parameters: the ``--param key=value`` pairs.
     """
 
 

@@ -20,6 +20,7 @@ from trialrules.errors import RuleFileError, UnitError
 from trialrules.models import (
     Arm,
     Criterion,
+    Escalation,
     OutcomeDefinition,
     Trial,
     ValueSet,
@@ -143,12 +144,16 @@ def load_trial(rules_dir: Path, registry: Registry | None = None, *, plugin: str
         if ref_id not in all_ids:
             problems.append(f.problem(at, _unknown("criterion", ref_id, all_ids)))
 
+    if arms_file is not None:
+        _check_arms(arms_file, problems)
     if problems:
         raise RuleFileError(problems[0].file, problems)
     meta = trial_file.data
     try:
         valuesets = tuple(converter.structure(vs, ValueSet) for vs, _, _ in own_sets.values())
         arms = tuple(converter.structure(_arm_data(a), Arm) for a in (arms_file.data["arms"] if arms_file else []))
+        escalation_data = arms_file.data.get("escalation") if arms_file else None
+        escalation = None if escalation_data is None else converter.structure(escalation_data, Escalation)
         outcomes = tuple(
             converter.structure(o, OutcomeDefinition) for o in (outcomes_file.data["outcomes"] if outcomes_file else [])
         )
@@ -165,7 +170,7 @@ def load_trial(rules_dir: Path, registry: Registry | None = None, *, plugin: str
         notes=tuple(meta.get("notes", [])),
         valuesets=valuesets,
         arms=arms,
-        escalation=(arms_file.data.get("escalation") if arms_file else None),
+        escalation=escalation,
         arm_notes=tuple(arms_file.data.get("notes", []) if arms_file else ()),
         outcomes=outcomes,
         plugin=plugin,
@@ -175,8 +180,66 @@ def load_trial(rules_dir: Path, registry: Registry | None = None, *, plugin: str
 
 def _arm_data(a: Mapping[str, Any]) -> dict[str, Any]:
     data = dict(a)
-    data["windows"] = [{**{k: v for k, v in w.items() if k != "from"}, "start": w.get("from", {})} for w in a.get("windows", [])]
+    data["windows"] = [
+        {"id": w["id"], "title": w["title"], "start": w["from"], "end": w["until"]} for w in a.get("windows", [])
+    ]
     return data
+
+
+def _doses_in(schedule: Mapping[str, Any] | None) -> int | None:
+    """How many administrations a schedule gives (None: not stated)."""
+    if not schedule:
+        return None
+    if "days" in schedule:
+        return len(schedule["days"])
+    if "weekly" in schedule:
+        return int(schedule["weekly"]["doses"])
+    cycles = schedule["cycles"]
+    return int(cycles["count"]) * len(cycles.get("days", [1]))
+
+
+def _check_arms(f: _File, problems: list[RuleProblem]) -> None:
+    """Meaning of arms.yaml beyond its schema: units, anchors, escalation order."""
+    arm_ids: set[str] = set()
+    for i, arm in enumerate(f.data["arms"]):
+        at: Path_ = ("arms", i)
+        if arm["id"] in arm_ids:
+            problems.append(f.problem(at + ("id",), f"duplicate arm id {arm['id']!r}"))
+        arm_ids.add(arm["id"])
+        doses = [(at + ("dose",), arm.get("dose"))] + [
+            (at + ("components", j, "dose"), c.get("dose")) for j, c in enumerate(arm.get("components", []))
+        ]
+        for where, dose in doses:
+            if dose and dose.get("unit"):
+                try:
+                    units.parse(dose["unit"])
+                except (UnitError, ArithmeticError, ValueError) as exc:  # any failure is the file's problem
+                    problems.append(f.problem(where + ("unit",), f"unit {dose['unit']!r}: {exc}"))
+        schedule = arm.get("schedule")
+        weekly = (schedule or {}).get("weekly")
+        if weekly and weekly.get("weekdays") and len(weekly["weekdays"]) != weekly["per_week"]:
+            problems.append(f.problem(at + ("schedule", "weekly", "weekdays"),
+                                      f"{len(weekly['weekdays'])} weekdays for {weekly['per_week']} administrations a week"))
+        cycles = (schedule or {}).get("cycles")
+        if cycles and max(cycles.get("days", [1])) > cycles["length_days"]:
+            problems.append(f.problem(at + ("schedule", "cycles", "days"), "a dosing day falls after the end of its cycle"))
+        count = _doses_in(schedule)
+        for j, w in enumerate(arm.get("windows", [])):
+            for end in ("from", "until"):
+                which = w[end]["dose"]
+                if which != "last" and count is not None and which > count:
+                    problems.append(f.problem(at + ("windows", j, end, "dose"),
+                                              f"dose {which}, but the schedule gives {count} administrations"))
+        size = arm.get("group_size")
+        if size and size["min"] > size["max"]:
+            problems.append(f.problem(at + ("group_size",), "group_size min is larger than max"))
+        container = arm.get("container")
+        if container and container["holds_min"] > container["holds_max"]:
+            problems.append(f.problem(at + ("container",), "container holds_min is larger than holds_max"))
+    escalation = f.data.get("escalation")
+    for j, arm_id in enumerate((escalation or {}).get("dose_order", [])):
+        if arm_id not in arm_ids:
+            problems.append(f.problem(("escalation", "dose_order", j), _unknown("arm", arm_id, arm_ids)))
 
 
 def _structure_criterion(data: Mapping[str, Any], kind: str) -> Criterion:

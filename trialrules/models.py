@@ -373,22 +373,103 @@ class Criterion:
         return out
 
 
+# --------------------------------------------------------------------------
+# Arms (arms.yaml): typed so that the core planner, not each plugin, turns them
+# into doses, dates and windows (trialrules/arms.py; docs/arms.md).
+# --------------------------------------------------------------------------
+
+
 @frozen
 class Dose:
+    """A dose per administration: ``value`` ``unit`` per administration, per kg or per m² BSA.
+
+    ``value`` None: the protocol does not state it (the planner asks for ``--param dose=``).
+    """
+
     value: float | None = None
     unit: str | None = None
     per: Literal["administration", "kg", "m2"] = "administration"
 
 
 @frozen
-class ArmWindow:
-    id: str
-    title: str
-    start: dict[str, Any] = field(factory=dict)
+class WeeklySchedule:
+    """``per_week`` administrations a week on ``weekdays``, ``doses`` in all.
+
+    Dose 1 is on the first-dose date even off the pattern; each later dose is on
+    the next pattern day after the previous one.
+    """
+
+    per_week: int
+    doses: int
+    weekdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = ()
+
+
+@frozen
+class CycleSchedule:
+    """``count`` cycles of ``length_days``, dosing on ``days`` of each cycle (Day 1 = cycle start)."""
+
+    length_days: int
+    count: int
+    days: tuple[int, ...] = (1,)
+
+
+@frozen
+class Schedule:
+    """When an arm's administrations fall: exactly one of study ``days``, ``weekly`` or ``cycles``."""
+
+    days: tuple[int, ...] = ()
+    weekly: WeeklySchedule | None = None
+    cycles: CycleSchedule | None = None
+
+
+@frozen
+class DoseAnchor:
+    """A point counted from an administration: dose ``dose`` (1-based or ``last``) plus a length.
+
+    The end of "N days after dose D" is the day of dose D plus N days, inclusive
+    (the reading that catches more safety events; docs/arms.md).
+    """
+
+    dose: int | Literal["last"] = 1
     days: int | None = None
     weeks: int | None = None
     months: int | None = None
     years: int | None = None
+
+
+@frozen
+class ArmWindow:
+    """An observation window from one dose anchor to another (both days inclusive)."""
+
+    id: str
+    title: str
+    start: DoseAnchor = DoseAnchor()
+    end: DoseAnchor = DoseAnchor()
+
+
+@frozen
+class GroupSize:
+    min: int
+    max: int
+
+
+@frozen
+class Container:
+    """What a dose is dispensed in (a bag, a vial) and how much one holds, as a range."""
+
+    name: str
+    holds_min: float
+    holds_max: float
+    unit: str | None = None
+
+
+@frozen
+class Component:
+    """Another intervention given in the arm (lymphodepletion, an antibody, chemotherapy)."""
+
+    name: str
+    dose: Dose | None = None
+    note: str | None = None
 
 
 @frozen
@@ -399,11 +480,26 @@ class Arm:
     intervention: str | None = None
     route: str | None = None
     dose: Dose | None = None
-    schedule: dict[str, Any] | None = None
-    group_size: dict[str, int] | None = None
-    components: tuple[dict[str, Any], ...] = ()
+    schedule: Schedule | None = None
+    group_size: GroupSize | None = None
+    components: tuple[Component, ...] = ()
     windows: tuple[ArmWindow, ...] = ()
+    container: Container | None = None
+    #: Fields that are readings or assumptions, not protocol text (``route``, ``dose.per``, ...).
+    assumed: tuple[str, ...] = ()
     note: str | None = None
+
+
+@frozen
+class Escalation:
+    """How the trial moves between dose levels (arms in ``dose_order``)."""
+
+    dose_order: tuple[str, ...]
+    design: Literal["3+3", "boin", "committee"] = "committee"
+    cohort_size: int | None = None
+    target_patients: int | None = None
+    review: str | None = None
+    assumed: tuple[str, ...] = ()
 
 
 @frozen
@@ -428,7 +524,7 @@ class Trial:
     notes: tuple[str, ...] = ()
     valuesets: tuple[ValueSet, ...] = ()
     arms: tuple[Arm, ...] = ()
-    escalation: dict[str, Any] | None = None
+    escalation: Escalation | None = None
     arm_notes: tuple[str, ...] = ()
     outcomes: tuple[OutcomeDefinition, ...] = ()
     plugin: str | None = field(default=None, eq=False)

@@ -29,29 +29,10 @@ def _criterion(c: Criterion, depth: int) -> list[str]:
 
 
 def _arm(arm: Arm) -> list[str]:
+    from trialrules.arms import describe_arm
+
     lines = [f"- {arm.id}: {arm.title}"]
-    if arm.intervention or arm.route:
-        lines.append(f"    {arm.intervention or ''}{', ' + arm.route if arm.route else ''}")
-    if arm.dose is not None:
-        if arm.dose.value is None:
-            lines.append("    dose: not stated in the protocol (a parameter)")
-        else:
-            per = {"administration": "per administration", "kg": "per kg body weight per administration",
-                   "m2": "per m² per administration"}[arm.dose.per]
-            lines.append(f"    dose: {arm.dose.value:g} {arm.dose.unit or ''} {per}")
-    if arm.schedule:
-        lines.append("    schedule: " + ", ".join(f"{k}: {v}" for k, v in arm.schedule.items()))
-    else:
-        lines.append("    schedule: not stated in the protocol (a parameter)")
-    if arm.group_size:
-        lo, hi = arm.group_size.get("min"), arm.group_size.get("max")
-        lines.append(f"    group size: {lo if lo == hi else f'{lo}–{hi}'}")
-    for comp in arm.components:
-        lines.append("    component: " + ", ".join(f"{k}: {v}" for k, v in comp.items()))
-    for w in arm.windows:
-        length = ", ".join(f"{getattr(w, u)} {u}" for u in ("days", "weeks", "months", "years") if getattr(w, u) is not None)
-        start = ", ".join(f"{k} {v}" for k, v in w.start.items())
-        lines.append(f"    window {w.id}: {w.title} — {length} from {start}")
+    lines.extend(_wrap(line, "    ") for line in describe_arm(arm))
     if arm.note:
         lines.append(_wrap("Note: " + arm.note, "    "))
     return lines
@@ -77,7 +58,11 @@ def render_trial(trial: Trial) -> str:
     for arm in trial.arms:
         out.extend("  " + line for line in _arm(arm))
     if trial.escalation:
-        out.append("  Dose escalation: " + "; ".join(f"{k}: {v}" for k, v in trial.escalation.items()))
+        from trialrules.arms import describe_escalation
+
+        out.append(_wrap("Dose escalation: " + describe_escalation(trial.escalation), "  "))
+        if trial.escalation.review:
+            out.append(_wrap("Review: " + trial.escalation.review, "    "))
     for note in trial.arm_notes:
         out.append(_wrap("Note: " + note, "  "))
     out.append(f"\nOutcome measures ({len(trial.outcomes)})")

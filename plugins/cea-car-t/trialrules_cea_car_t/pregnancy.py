@@ -15,14 +15,15 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity
+from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity, units
 
 __all__ = ["classify_latest_test", "negative_pregnancy_test", "positive_pregnancy_test"]
 
 _POSITIVE_TEXT = frozenset({"positive", "detected", "reactive"})
 _NEGATIVE_TEXT = frozenset({"negative", "not detected", "non-reactive", "nonreactive"})
-#: hCG units to [IU]/L (UCUM: m[IU]/mL = [IU]/L).
-_HCG_UNITS = {"[IU]/L": 1.0, "m[IU]/mL": 1.0, "m[iU]/mL": 1.0, "[IU]/mL": 1000.0, "m[IU]/L": 0.001}
+#: hCG results are compared in this unit; the core converts every UCUM form of it
+#: (m[IU]/mL, [iU]/L, u[IU]/mL, ...).
+_HCG_UNIT = "[IU]/L"
 #: Below this serum hCG (in [IU]/L) a quantitative test is read as negative.
 HCG_NEGATIVE_BELOW = 5.0
 
@@ -68,8 +69,8 @@ def classify_latest_test(ctx: FunctionContext, days: int) -> tuple[str, tuple[Ev
         text = (value.display or "").strip().lower()
     elif isinstance(value, str):
         text = value.strip().lower()
-    elif isinstance(value, Quantity) and value.unit in _HCG_UNITS:
-        iu_per_l = value.value * _HCG_UNITS[value.unit]
+    elif isinstance(value, Quantity) and value.unit and units.is_convertible(value.unit, _HCG_UNIT):
+        iu_per_l = units.convert(value.value, value.unit, _HCG_UNIT)
         if iu_per_l < HCG_NEGATIVE_BELOW:
             return "negative", ev, f"hCG {iu_per_l:g} [IU]/L on {when}, below {HCG_NEGATIVE_BELOW:g} (negative)"
         return "unreadable", ev, f"quantitative hCG {iu_per_l:g} [IU]/L on {when} needs a person"

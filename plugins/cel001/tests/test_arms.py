@@ -1,85 +1,57 @@
-"""Schedule arithmetic of the CEL001 dose groups (trialrules_cel001.arms)."""
+"""CEL001 dose groups planned by the core from arms.yaml (Day 1, 20, 24, 28; bags of
+5×10^8-1×10^9 cells), checked against hand-counted dates."""
 
 import datetime as dt
 
 import pytest
-from trialrules_cel001 import arms
+
+import trialrules
+from trialrules.arms import plan
 
 D = dt.date
+TRIAL = trialrules.Engine().trial("cel001")
+ARMS = {a.id: a for a in TRIAL.arms}
 
 
-class TestSchedule:
-    def test_administration_dates(self):
-        """The four infusions fall on Day 1, 20, 24 and 28."""
-        assert [D(2026, 2, 2), D(2026, 2, 21), D(2026, 2, 25), D(2026, 3, 1)] == arms.administration_dates(D(2026, 2, 2))
-
-    def test_no_day_zero(self):
-        """Study days start at Day 1."""
-        with pytest.raises(ValueError):
-            arms.study_day(D(2026, 1, 1), 0)
-
-    def test_schedule_across_a_leap_day(self):
-        """Day 28 from 2028-02-10 is 2028-03-08 (29 February counted)."""
-        assert D(2028, 3, 8) == arms.administration_dates(D(2028, 2, 10))[-1]
-
-    def test_dlt_single_window(self):
-        """Single-dose DLT window: 14 days, Day 1 to Day 14 inclusive."""
-        assert (D(2026, 2, 2), D(2026, 2, 15)) == arms.dlt_single_window(D(2026, 2, 2))
-
-    def test_dlt_multiple_window(self):
-        """Multiple-dose DLT window: 28 days from Day 20, i.e. Day 20 to Day 47."""
-        start, end = arms.dlt_multiple_window(D(2026, 2, 2))
-        assert (D(2026, 2, 21), D(2026, 3, 20)) == (start, end)
-        assert 27 == (end - start).days
-
-    def test_follow_up_end(self):
-        """Follow-up ends 2 years after Day 28."""
-        assert D(2028, 3, 1) == arms.follow_up_end(D(2026, 2, 2))
-
-    def test_follow_up_from_a_leap_day(self):
-        """A last dose on 29 February ends follow-up on 28 February two years later."""
-        first = D(2028, 2, 29) - dt.timedelta(days=27)
-        assert D(2028, 2, 29) == arms.administration_dates(first)[-1]
-        assert D(2030, 2, 28) == arms.follow_up_end(first)
+def lines(arm_id, first_dose):
+    out = plan(TRIAL, ARMS[arm_id], first_dose)
+    assert len({k for k, _ in out}) == len(out), "every fact is printed once"
+    return dict(out)
 
 
-class TestBags:
-    @pytest.mark.parametrize(
-        ("arm", "guaranteed", "minimum"),
-        [("dose_group_1", 1, 1), ("dose_group_2", 4, 2), ("dose_group_3", 10, 5)],
-    )
-    def test_bags_per_dose(self, arm, guaranteed, minimum):
-        """ceil(dose / 5e8) guarantees the dose; ceil(dose / 1e9) is the minimum."""
-        dose = arms.DOSE_CELLS[arm]
-
-        assert guaranteed == arms.bags_per_dose(dose)
-        assert minimum == arms.bags_per_dose(dose, "minimum")
-
-    def test_bags_round_up(self):
-        """A dose just above a whole number of bags needs one more bag."""
-        assert 2 == arms.bags_per_dose(500_000_001)
-        assert 1 == arms.bags_per_dose(500_000_000)
-
-    def test_bad_rounding(self):
-        """An unknown rounding rule is refused."""
-        with pytest.raises(ValueError):
-            arms.bags_per_dose(1e9, "nearest")
+def test_administration_days():
+    out = lines("dose_group_2", D(2026, 1, 5))
+    assert [out[f"Administration {n}"] for n in (1, 2, 3, 4)] == [
+        "2026-01-05 (Mon, Day 1)", "2026-01-24 (Sat, Day 20)", "2026-01-28 (Wed, Day 24)", "2026-02-01 (Sun, Day 28)"]
 
 
-class TestPlan:
-    def test_plan_lists_dates_windows_and_bags(self):
-        """The plan names the four doses, both DLT windows, follow-up and the bags."""
-        out = dict(arms.plan("dose_group_2", D(2026, 2, 2)))
+def test_dlt_windows_end_n_days_after_their_dose():
+    """14 days after Day 1 ends on Day 15; 28 days after Day 20 ends on Day 48 (as outcomes.yaml counts)."""
+    out = lines("dose_group_1", D(2026, 1, 5))
+    assert out["Single-dose DLT observation (14 days after administration)"] == "2026-01-05 to 2026-01-19 (Day 1–15, both included)"
+    assert out["Multiple-dose DLT observation (28 days after the first of the multiple doses)"] == (
+        "2026-01-24 to 2026-02-21 (Day 20–48, both included)")
 
-        assert "2026-02-21" == out["Dose 2 (Day 20)"]
-        assert "2026-02-21 to 2026-03-20" == out["Multiple-dose DLT window (28 days, Day 20-47)"]
-        assert "2028-03-01" == out["End of follow-up (2 years after the last dose)"]
-        assert out["Bags per dose"].startswith("4 ")
-        assert "16" == out["Bags for the four doses"]
 
-    def test_hook_ignores_other_trials(self):
-        """The plan hook answers for cel001 only."""
-        from trialrules_cel001.plugin import trialrules_plan_arm
+def test_follow_up_from_a_29_february_last_dose():
+    """Last dose (Day 28) on 2028-02-29: two years later is 2030-02-28 (clamped)."""
+    out = lines("dose_group_3", D(2028, 2, 2))
+    assert out["Administration 4"].startswith("2028-02-29")
+    assert out["Follow-up (2 years after the last dose)"].startswith("2028-02-29 to 2030-02-28 ")
 
-        assert None is trialrules_plan_arm(trial_id="jk500", arm_id="dose_group_1", first_dose=D(2026, 1, 1), weight_kg=None, parameters={})
-        assert trialrules_plan_arm(trial_id="CEL001", arm_id="dose_group_1", first_dose=D(2026, 1, 1), weight_kg=None, parameters={})
+
+@pytest.mark.parametrize(("arm_id", "guaranteed", "at_upper"), [("dose_group_1", 1, 1), ("dose_group_2", 4, 2), ("dose_group_3", 10, 5)])
+def test_bags(arm_id, guaranteed, at_upper):
+    out = lines(arm_id, D(2026, 1, 5))
+    assert out["Bags per dose"].startswith(f"{guaranteed} at 5×10^8 cells each")
+    assert f"; {at_upper} if every bag holds 1×10^9 cells" in out["Bags per dose"]
+    assert out["Bags for the course"] == f"{4 * guaranteed} (guaranteed); {4 * at_upper} at the upper bound"
+
+
+@pytest.mark.parametrize(("arm_id", "size"), [("dose_group_1", "1 patient"), ("dose_group_2", "3 to 6 patients")])
+def test_group_sizes(arm_id, size):
+    assert lines(arm_id, D(2026, 1, 5))["Group size"] == size
+
+
+def test_3plus3_is_marked_as_a_reading():
+    assert "assumption" in lines("dose_group_1", D(2026, 1, 5))["Escalation"]

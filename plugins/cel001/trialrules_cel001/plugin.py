@@ -5,13 +5,10 @@ advanced solid tumours; ClinicalTrials.gov record, last update posted 2025-12-02
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from trialrules import hookimpl
-from trialrules_cel001 import arms, therapy
-
-TRIAL_ID = "cel001"
+from trialrules_cel001 import therapy
 
 
 @hookimpl
@@ -31,13 +28,3 @@ def trialrules_register_functions(registry):
         therapy.serum_hcg_negative,
         description="serum pregnancy test negative (1) or positive (0)",
     )
-
-
-@hookimpl
-def trialrules_plan_arm(
-    trial_id: str, arm_id: str, first_dose: dt.date, weight_kg: float | None, parameters: dict[str, str]
-) -> list[tuple[str, str]] | None:
-    if trial_id.lower() != TRIAL_ID or arm_id not in arms.DOSE_CELLS:
-        return None
-    rounding = (parameters or {}).get("vial_rounding", "guaranteed")
-    return arms.plan(arm_id, first_dose, rounding)

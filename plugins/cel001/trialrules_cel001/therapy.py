@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity
+from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity, units
 
 #: Drugs started within this many days of a line's first drug belong to that line.
 REGIMEN_DAYS = 28
@@ -107,11 +107,9 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
     return DerivedValue(len(lines), None, evidence, reason)
 
 
-#: Units of hCG accepted, as factors to IU/L (UCUM; mIU/mL = IU/L).
-_HCG_UNITS = {
-    "[IU]/L": 1.0, "[iU]/L": 1.0, "m[IU]/mL": 1.0, "m[iU]/mL": 1.0,
-    "m[IU]/L": 0.001, "m[iU]/L": 0.001, "[IU]/mL": 1000.0, "[iU]/mL": 1000.0,
-}
+#: hCG results are compared in this unit; the core converts every UCUM form of it
+#: (m[IU]/mL, [iU]/L, u[IU]/mL, ...).
+_HCG_UNIT = "[IU]/L"
 _NEGATIVE_TEXT = frozenset({"negative", "neg", "not detected", "non-reactive", "nonreactive"})
 _POSITIVE_TEXT = frozenset({"positive", "pos", "detected", "reactive"})
 
@@ -149,8 +147,8 @@ def serum_hcg_negative(ctx: FunctionContext, args: Mapping[str, Any]) -> Derived
             shown = value
             text = value.strip().casefold()
             verdict = 1 if text in _NEGATIVE_TEXT else 0 if text in _POSITIVE_TEXT else None
-        elif isinstance(value, Quantity) and value.unit in _HCG_UNITS:
-            iu_l = value.value * _HCG_UNITS[value.unit]
+        elif isinstance(value, Quantity) and value.unit and units.is_convertible(value.unit, _HCG_UNIT):
+            iu_l = units.convert(value.value, value.unit, _HCG_UNIT)
             shown = f"{value.value:g} {value.unit}"
             verdict = 1 if iu_l < cutoff else 0
         else:

@@ -1,52 +1,34 @@
-"""Tests for the CNK-UT arm planner."""
+"""CNK-UT arms: no dose, schedule or cohort size in the protocol; the planner asks for them
+and never invents one."""
 
-import datetime
+import datetime as dt
 
 import pytest
-from trialrules_cnk_ut import arms
 
-DAY1 = datetime.date(2026, 3, 2)
+import trialrules
+from trialrules.arms import PlanError, plan
+
+D = dt.date
+TRIAL = trialrules.Engine().trial("cnk-ut")
+ARMS = {a.id: a for a in TRIAL.arms}
 
 
-class TestPlan:
-    def test_per_kg_dose_times_weight(self):
-        """A per-kg parameter and a weight give the cells per infusion."""
-        rows = dict(arms.plan("escalation", DAY1, 18.0, {"dose_level": "2", "dose_per_kg": "1e6"}))
+@pytest.mark.parametrize("arm_id", ["escalation", "expansion"])
+def test_nothing_is_invented(arm_id):
+    out = dict(plan(TRIAL, ARMS[arm_id], D(2026, 3, 2), weight_kg=20.0))
+    assert out["Dose"].startswith("not stated in the protocol; give --param dose=")
+    assert out["Schedule"].startswith("not stated in the protocol")
+    assert "(assumption: not in the protocol text)" in out["Intervention"]
+    assert "Group size" not in out
 
-        assert "1.8e+07 cells" == rows["Cells per infusion"]
-        assert "2" == rows["Dose level"]
-        assert "2026-03-02" == rows["Day 1 (CNK-UT infusion)"]
 
-    def test_no_dose_is_not_invented(self):
-        """Without a dose parameter the planner says the dose is not stated."""
-        rows = dict(arms.plan("expansion", DAY1, 18.0, {}))
+def test_dose_parameter_per_kg_times_weight():
+    out = dict(plan(TRIAL, ARMS["escalation"], D(2026, 3, 2), weight_kg=20.0, parameters={"dose": "2e6"}))
+    assert out["Dose per kg"].startswith("2×10^6 cells/kg per administration (parameter)")
+    assert out["Dose per administration"].startswith("4×10^7 cells (")
 
-        assert rows["Cells per infusion"].startswith("unknown")
 
-    def test_per_kg_without_weight(self):
-        """A per-kg dose without a weight leaves the cells unknown."""
-        rows = dict(arms.plan("escalation", DAY1, None, {"dose_per_kg": "1e6"}))
-
-        assert "unknown: give --weight" == rows["Cells per infusion"]
-
-    def test_flat_dose(self):
-        """A flat dose parameter is printed as given."""
-        rows = dict(arms.plan("expansion", DAY1, None, {"dose": "5e7"}))
-
-        assert "5e+07 cells (parameter, flat dose)" == rows["Cells per infusion"]
-
-    @pytest.mark.parametrize(
-        "arm, params",
-        [("dose_group_9", {}), ("escalation", {"dose_per_kg": "abc"}), ("escalation", {"dose_per_kg": "-1"}),
-         ("escalation", {"dose_per_kg": "1e6", "dose": "1e7"})],
-    )
-    def test_bad_input_raises(self, arm, params):
-        """Unknown arms and unreadable parameters raise ValueError."""
-        with pytest.raises(ValueError):
-            arms.plan(arm, DAY1, 18.0, params)
-
-    def test_total_dose(self):
-        """total_dose multiplies and refuses non-positive input."""
-        assert 2.5e7 == arms.total_dose(1e6, 25)
-        with pytest.raises(ValueError):
-            arms.total_dose(1e6, 0)
+@pytest.mark.parametrize("bad", ["abc", "0", "-1", "inf"])
+def test_bad_dose_parameter(bad):
+    with pytest.raises(PlanError):
+        plan(TRIAL, ARMS["escalation"], D(2026, 3, 2), parameters={"dose": bad})

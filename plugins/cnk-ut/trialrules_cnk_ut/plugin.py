@@ -1,16 +1,14 @@
 """
 Hook implementations for the CNK-UT trial (NCT06751134).
 
-Registers the rule files under ``rules/``, the derived values in :mod:`trialrules_cnk_ut.functions`
-and the arm planner in :mod:`trialrules_cnk_ut.arms`.
+Registers the rule files under ``rules/`` and the derived values in
+:mod:`trialrules_cnk_ut.functions`; arms are data (rules/arms.yaml), planned by the core.
 """
 
 from pathlib import Path
 
 from trialrules import hookimpl
-from trialrules_cnk_ut import arms, functions
-
-TRIAL_ID = "cnk-ut"
+from trialrules_cnk_ut import functions
 
 
 @hookimpl
@@ -27,11 +25,3 @@ def trialrules_register_functions(registry):
         functions.infection_test,
         description="latest screening test (1 = positive, 0 = negative or none on record)",
     )
-
-
-@hookimpl
-def trialrules_plan_arm(trial_id, arm_id, first_dose, weight_kg, parameters):
-    """Plan a CNK-UT arm; return None for any other trial."""
-    if str(trial_id).lower() not in (TRIAL_ID, "nct06751134"):
-        return None
-    return arms.plan(arm_id, first_dose, weight_kg, parameters)

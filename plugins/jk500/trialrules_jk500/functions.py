@@ -40,7 +40,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from trialrules import DerivedValue, Evidence
-from trialrules_jk500.arms import add_months
+from trialrules.arms import add_months
 
 __all__ = ["relapsed_refractory"]
 
