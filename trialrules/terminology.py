@@ -228,7 +228,7 @@ class Matcher:
                 else:
                     found = _Lookup(None, "", inner is not None and inner.judged)
             else:
-                found = _Lookup(None, "", system in self.systems())
+                found = _Lookup(None, "", system in self.systems() or (inner is not None and inner.judged))
         if len(self._memo) >= _MEMO_LIMIT:
             self._memo.clear()
         self._memo[memo_key] = found
