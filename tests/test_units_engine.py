@@ -108,3 +108,45 @@ class TestTemperature:
         record = _record("8310-5", _quantity(value, code))
 
         assert _screen(rules_root, FEVER_RULE, record, TEMPERATURE_SETS).result == expected
+
+
+CALCIUM_SETS = """
+- name: calcium
+  title: serum calcium
+  unit: mmol/L
+  molar_mass: 40.078
+  valence: 2
+  codes: [{system: loinc, code: 17861-6}]
+- name: calcium_no_valence
+  title: serum calcium
+  unit: mmol/L
+  codes: [{system: loinc, code: 17861-6}]
+"""
+
+
+class TestEquivalents:
+    @pytest.mark.parametrize(
+        ("value", "code", "expected"),
+        [
+            (4.4, "meq/L", "met"),  # 2.2 mmol/L: calcium carries 2 equivalents per mole
+            (4.39, "meq/L", "not_met"),
+            (2.2, "mmol/L", "met"),
+            (8.82, "mg/dL", "met"),  # 2.2007 mmol/L at 40.078 g/mol
+            (8.8, "mg/dL", "not_met"),  # 2.1957 mmol/L
+        ],
+    )
+    def test_valence_from_the_value_set(self, rules_root, value, code, expected):
+        """meq/L converts to mmol/L through the value set's valence, mg/dL through its molar mass."""
+        rule = '{measurement: {concept: calcium, op: ">=", value: 2.2, unit: mmol/L, window: {days: 14}}}'
+        record = _record("17861-6", _quantity(value, code))
+
+        assert _screen(rules_root, rule, record, CALCIUM_SETS).result == expected
+
+    def test_no_valence_is_unknown(self, rules_root):
+        """Without a valence a value in meq/L is unknown, with the reason, never read as charge 1."""
+        rule = '{measurement: {concept: calcium_no_valence, op: ">=", value: 2.2, unit: mmol/L, window: {days: 14}}}'
+        record = _record("17861-6", _quantity(4.4, "meq/L"))
+
+        result = _screen(rules_root, rule, record, CALCIUM_SETS)
+
+        assert result.result == "unknown" and "valence" in result.reason

@@ -31,11 +31,34 @@ def exit_code(exc: KeyboardInterrupt) -> int:
     return 128 + (exc.signum if isinstance(exc, Interrupted) else signal.SIGINT)
 
 
+_deferring = 0
+_pending: int | None = None
+
+
 def _raise(signum: int, frame: FrameType | None) -> None:
+    global _pending
     # Further signals while the run unwinds would interrupt the clean-up itself.
     for sig in (*_SIGNALS, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)
+    if _deferring:
+        _pending = signum
+        return
     raise Interrupted(signum)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Within the block a signal waits: a result is written whole or not at all
+    (an exception inside ``write`` to a full pipe would cut a JSON line in two)."""
+    global _deferring, _pending
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+        if not _deferring and _pending is not None:
+            signum, _pending = _pending, None
+            raise Interrupted(signum)
 
 
 @contextmanager

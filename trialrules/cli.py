@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from trialrules._interrupt import exit_code, signals_raise
+from trialrules._interrupt import deferred, exit_code, signals_raise
 from trialrules.api import Engine, read_patients
 from trialrules.errors import InputError, TrialRulesError, internal_error
 from trialrules.limits import AS_OF_MAX, AS_OF_MIN
@@ -209,9 +209,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from trialrules.validate import coverage_warnings_for, validate_paths
 
     engine = Engine()  # installed plugins too: rules may call the functions they register
-    problems, checked = validate_paths([Path(p) for p in args.paths], engine.registry)
+    notes: list[str] = []
+    problems, checked = validate_paths([Path(p) for p in args.paths], engine.registry, notes)
     for p in problems:
         print(p)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     warnings = coverage_warnings_for([Path(p) for p in args.paths], engine.registry)
     for w in warnings:
         print(w)
@@ -234,11 +237,10 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     trial_ids = None
     if args.trials:
         trial_ids = [engine.trial(t).id for t in args.trials]
-    if engine.problems:
-        for problem in engine.problems:
-            print(f"trialrules screen: {problem}", file=sys.stderr)
-        if trial_ids is None:
-            return 2
+    # A broken plugin is reported and left out; every other trial is still screened.
+    for problem in engine.problems:
+        print(f"trialrules screen: {problem}", file=sys.stderr)
+    broken = bool(engine.problems) and trial_ids is None
     is_dir = any(Path(i).is_dir() for i in args.inputs)
     fmt = args.format or ("ndjson" if is_dir else "json")
     writer = _Writer(fmt, sys.stdout)
@@ -268,6 +270,9 @@ def _cmd_screen(args: argparse.Namespace) -> int:
               "after the last complete result", file=sys.stderr)
         return exit_code(exc)
     writer.close()
+    if broken:
+        print("trialrules screen: some installed trials were not screened (above); exit 2", file=sys.stderr)
+        return 2
     return 1 if failed else 0
 
 
@@ -342,7 +347,8 @@ class _Writer:
     def _write(self, text: str) -> None:
         if self.progress is not None and self._to_terminal:
             self.progress.clear()  # never share a terminal line with the progress line
-        self.out.write(text)
+        with deferred():  # a signal never cuts a result in two
+            self.out.write(text)
 
     def _json_item(self, obj: dict[str, Any]) -> None:
         if self.fmt == "json":
@@ -381,7 +387,8 @@ class _Writer:
             self._write(summary_line(self.verdicts, len(self.failures)) + "\n")
         elif self.fmt == "html":
             self._write(render_html(self.results, self.failures, version=_version()))
-        self.out.flush()
+        with deferred():
+            self.out.flush()
 
 
 def _isatty(stream: IO[str]) -> bool:
@@ -460,24 +467,40 @@ def _cmd_outcomes(args: argparse.Namespace) -> int:
 # -- test --------------------------------------------------------------------
 
 
+def _cases_dir(trial: Any) -> Path | None:
+    """Where a trial's YAML cases are: beside its rules in an installed plugin
+    (``<package>/cases``), or in a source checkout (``tests/cases``)."""
+    if not trial.rules_dir:
+        return None
+    rules = Path(trial.rules_dir)
+    for candidate in (rules.parent / "cases", rules.parent.parent / "tests" / "cases"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
 def _cmd_test(args: argparse.Namespace) -> int:
-    import pytest
+    try:
+        import pytest
+    except ImportError:
+        raise UsageError("needs pytest to run YAML cases: pip install 'trialrules[test]'") from None
 
     engine = Engine()
     trials = [engine.trial(t) for t in args.trials] if args.trials else engine.trials
     paths = []
     for trial in trials:
-        cases = Path(trial.rules_dir or ".").parent.parent / "tests" / "cases"
-        if cases.is_dir():
+        cases = _cases_dir(trial)
+        if cases is not None:
             paths.append(str(cases))
         else:
-            print(f"trialrules test: {trial.label} has no YAML cases next to its rules ({cases})", file=sys.stderr)
+            print(f"trialrules test: {trial.label} ships no YAML cases (looked beside {trial.rules_dir})", file=sys.stderr)
     if not paths:
         return 2
     # A plugin's tests/conftest.py imports the collection hooks; load them here only without one.
     needs_plugin = any(not (Path(p).parent / "conftest.py").exists() for p in paths)
     extra = ["-p", "trialrules.testing"] if needs_plugin else []
-    return int(pytest.main([*extra, "-q", "-p", "no:cacheprovider", *paths]))
+    quiet = ["-q"] if not args.quiet else ["-qq"]
+    return int(pytest.main([*extra, *quiet, "-p", "no:cacheprovider", "--rootdir", str(Path(paths[0]).parent), *paths]))
 
 
 def run() -> None:

@@ -11,6 +11,7 @@ compile from instead.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -152,7 +153,7 @@ def _number(obs_value: Any) -> tuple[float | None, str | None]:
 
 
 def _make_numeric_judge(
-    title: str, comp: Comparison, molar_mass: float | None
+    title: str, comp: Comparison, molar_mass: float | None, valence: float | None = None
 ) -> Callable[[Observation], _Judgement]:
     test, symbol = _OPS[comp.op or ">="]
     target_unit = comp.unit
@@ -164,6 +165,8 @@ def _make_numeric_judge(
         date = obs.date.isoformat() if obs.date else "an unknown date"
         if number is None:
             return _Judgement(None, problem=f"{title} on {date} has no numeric value")
+        if not math.isfinite(number):  # 1e999, a 400-digit integer: no limit can judge it
+            return _Judgement(None, problem=f"{title} on {date} is not a finite number ({number})")
         if multiple is not None:
             rr = obs.reference_range
             bound = None if rr is None else (rr.high if comp.uln is not None else rr.low)
@@ -178,7 +181,7 @@ def _make_numeric_judge(
                 if bound.unit is None or value_unit is None:
                     return _Judgement(None, problem=f"{title} on {date}: the value and its reference range are not in comparable units")
                 try:
-                    bound_value = units.convert(bound.value, bound.unit, value_unit, molar_mass)
+                    bound_value = units.convert(bound.value, bound.unit, value_unit, molar_mass, valence)
                 except UnitError as exc:
                     return _Judgement(None, problem=f"{title} on {date}: {exc}")
             else:
@@ -197,7 +200,7 @@ def _make_numeric_judge(
             if unit is None:
                 return _Judgement(None, problem=f"{title} on {date} has no unit, so it cannot be compared with {target_unit}")
             try:
-                converted = units.convert(number, unit, target_unit, molar_mass)
+                converted = units.convert(number, unit, target_unit, molar_mass, valence)
             except UnitError as exc:
                 return _Judgement(None, problem=f"{title} on {date}: {exc}")
             shown = f"{_fmt(number)} {unit}"
@@ -253,7 +256,7 @@ def _compile_measurement(node: Measurement, env: _CompileEnv) -> Compiled:
     title = concept.title or node.concept.replace("_", " ")
     comp = node.comparison
     if comp.op is not None:
-        judge = _make_numeric_judge(title, comp, concept.molar_mass)
+        judge = _make_numeric_judge(title, comp, concept.molar_mass, concept.valence)
     else:
         judge = _make_match_judge(title, comp, [env.matchers[n] for n in comp.result_in])
     window = node.window

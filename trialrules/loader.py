@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 import cattrs
 
 from trialrules import schema, units
-from trialrules._yaml import Path_, YAMLProblem, json_path, load_with_positions
+from trialrules._yaml import Path_, YAMLProblem, json_path, load_with_positions, read_text
 from trialrules.converters import converter
-from trialrules.errors import RuleFileError, UnitError
+from trialrules.errors import RuleFileError, UnitError, clip
+from trialrules.limits import MAX_WINDOW_DAYS
 from trialrules.models import (
     Arm,
     Criterion,
@@ -60,20 +61,53 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def parse_file(path: Path, ref: str, problems: list[RuleProblem]) -> _File | None:
-    """Parse and schema-check one file; add its problems; None if unusable."""
+def parse_file(path: Path, ref: str, problems: list[RuleProblem], inside: Path | None = None) -> _File | None:
+    """Parse and schema-check one file; add its problems; None if unusable.
+
+    With ``inside`` (a rules directory), a file that resolves outside it (a symbolic
+    link out of the plugin) is not read: its content is never parsed nor echoed.
+    """
     f = _File(path, _display(path))
+    if inside is not None and not _within(path, inside):
+        problems.append(RuleProblem(f.display, None, None, "$", "is a symbolic link to a file outside "
+                                    "the trial's rules directory; not read"))
+        return None
     try:
-        f.data, f.positions = load_with_positions(path.read_text(encoding="utf-8"))
+        f.data, f.positions = load_with_positions(read_text(path))
     except YAMLProblem as exc:
         problems.append(RuleProblem(f.display, exc.line, exc.column, "$", f"not valid YAML: {exc.message}"))
         return None
-    except UnicodeDecodeError as exc:
-        problems.append(RuleProblem(f.display, None, None, "$", f"not UTF-8 text: {exc}"))
-        return None
     found = schema.check(f.data, _DEFS + ref, f.display, f.positions)
     problems.extend(found)
+    if not found:
+        _check_windows(f, f.data, (), problems)
     return None if found else f
+
+
+def _within(path: Path, directory: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(directory.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
+
+
+_DAYS_PER = {"days": 1, "weeks": 7, "months": 31, "years": 366}
+
+
+def _check_windows(f: _File, data: Any, at: Path_, problems: list[RuleProblem]) -> None:
+    """A duration (days/weeks/months/years) longer than MAX_WINDOW_DAYS is an error:
+    no protocol means it, and date arithmetic on it leaves the calendar."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in _DAYS_PER and isinstance(value, int) and not isinstance(value, bool) \
+                    and abs(value) * _DAYS_PER[key] > MAX_WINDOW_DAYS:
+                problems.append(f.problem(at + (key,), f"{value} {key} is longer than trialrules reads "
+                                          f"({MAX_WINDOW_DAYS // 366} years)"))
+            else:
+                _check_windows(f, value, at + (key,), problems)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            _check_windows(f, value, at + (i,), problems)
 
 
 def rule_files(rules_dir: Path) -> Iterator[tuple[Path, str]]:
@@ -103,7 +137,7 @@ def load_trial(rules_dir: Path, registry: Registry | None = None, *, plugin: str
     problems: list[RuleProblem] = []
     if not (rules_dir / "trial.yaml").exists():
         raise RuleFileError(str(rules_dir), [RuleProblem(_display(rules_dir), None, None, "$", "no trial.yaml in this rules directory")])
-    files = [(p, ref, parse_file(p, ref, problems)) for p, ref in rule_files(rules_dir)]
+    files = [(p, ref, parse_file(p, ref, problems, rules_dir)) for p, ref in rule_files(rules_dir)]
     if problems:
         raise RuleFileError(problems[0].file, problems)
     trial_file = files[0][2]
@@ -121,12 +155,13 @@ def load_trial(rules_dir: Path, registry: Registry | None = None, *, plugin: str
             own_sets[vs["name"]] = (vs, f, i)
     shared = {name: vs for name, (vs, _) in registry.valuesets.items()}
     known_sets = set(shared) | set(own_sets)
+    checker = _RuleChecker(known_sets, shared, own_sets, registry, problems)
     for vs, f, i in own_sets.values():
         for j, inc in enumerate(vs.get("include", [])):
             if inc not in known_sets:
                 problems.append(f.problem((i, "include", j), _unknown("value set", inc, known_sets)))
-
-    checker = _RuleChecker(known_sets, shared, own_sets, registry, problems)
+        if isinstance(vs.get("unit"), str):
+            checker.unit(f, vs["unit"], (i, "unit"))
     seen_ids: dict[str, str] = {}
     criteria: list[Criterion] = []
     for f in criterion_files:
@@ -176,6 +211,25 @@ def load_trial(rules_dir: Path, registry: Registry | None = None, *, plugin: str
         plugin=plugin,
         rules_dir=str(rules_dir),
     )
+
+
+#: What checking a criterion file outside a rules directory cannot cover.
+LONE_FILE_SKIPPED = ("value sets of its own trial (a name must be one installed plugins share), "
+                     "attestation ids of other criteria, and the kind given by its directory")
+
+
+def check_criterion_file(path: Path, registry: Registry) -> list[RuleProblem]:
+    """Every problem of a criterion file outside a rules directory: schema, then
+    meaning against what installed plugins share (value sets, functions), units
+    and windows. What cannot be checked alone is LONE_FILE_SKIPPED."""
+    problems: list[RuleProblem] = []
+    f = parse_file(path, "criterionFile", problems)
+    if f is None:
+        return problems
+    shared = {name: vs for name, (vs, _) in registry.valuesets.items()}
+    checker = _RuleChecker(set(shared), shared, {}, registry, problems)
+    checker.criterion(f, f.data, (), {})
+    return problems
 
 
 def _arm_data(a: Mapping[str, Any]) -> dict[str, Any]:
@@ -252,6 +306,13 @@ def _structure_criterion_data(data: Mapping[str, Any], kind: str) -> dict[str, A
     filled["kind"] = kind
     filled["criteria"] = [_structure_criterion_data(c, kind) for c in data.get("criteria", [])]
     return filled
+
+
+def _convertible(source: str, target: str, molar_mass: Any, valence: Any = None) -> bool:
+    try:
+        return units.is_convertible(source, target, molar_mass, valence)
+    except (ArithmeticError, ValueError, RecursionError):
+        return False
 
 
 def _unknown(what: str, name: str, known: set[str]) -> str:
@@ -342,6 +403,9 @@ class _RuleChecker:
         except UnitError as exc:
             self.problems.append(f.problem(at, str(exc)))
             return False
+        except (ArithmeticError, ValueError, RecursionError) as exc:  # a unit the parser could not take
+            self.problems.append(f.problem(at, f"unit {clip(repr(code))} cannot be used ({type(exc).__name__})"))
+            return False
         return True
 
     def measurement(self, f: _File, body: Mapping[str, Any], at: Path_) -> None:
@@ -359,7 +423,8 @@ class _RuleChecker:
         if "unit" in body and self.unit(f, body["unit"], at + ("unit",)):
             canonical = self._set_attr(concept, "unit")
             molar = self._set_attr(concept, "molar_mass")
-            if canonical and not units.is_convertible(canonical, body["unit"], molar):
+            valence = self._set_attr(concept, "valence")
+            if canonical and not _convertible(canonical, body["unit"], molar, valence):
                 self.problems.append(
                     f.problem(at + ("unit",), f"unit {body['unit']!r} cannot be converted from {concept}'s unit {canonical!r}")
                 )

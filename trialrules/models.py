@@ -346,6 +346,8 @@ class ValueSet:
     exclude: tuple[CodeEntry, ...] = ()
     include: tuple[str, ...] = ()
     molar_mass: float | None = None
+    #: Equivalents per mole (the ion's charge): lets meq/L and mmol/L convert.
+    valence: float | None = None
     unit: str | None = None
     #: Where the codes come from (published value sets, code-system releases, checked lists).
     source: str | None = None

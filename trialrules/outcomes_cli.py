@@ -104,12 +104,14 @@ def run_outcomes(engine: Engine, trial: Trial, data_dir: Path, fmt: str, out: Pa
     for entry in document["measures"]:
         if entry.get("note"):
             print(f"note: {entry['id']}: {entry['note']}", file=sys.stderr)
+    from trialrules.outcomes.tables import provenance
+
     if fmt == "json":
         text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     else:
-        text = render(document, fmt, study)  # type: ignore[arg-type]
-    if fmt == "html" or out is not None:
-        target_dir = out or Path(".")
+        text = render(document, fmt, study, provenance(data_dir, trial))  # type: ignore[arg-type]
+    if out is not None:  # without --out the document goes to stdout (or -o FILE)
+        target_dir = out
         try:
             target_dir.mkdir(parents=True, exist_ok=True)
             name = f"{trial.id}-outcomes.{ {'json': 'json', 'text': 'txt', 'html': 'html'}[fmt] }"

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import pluggy
 from attrs import frozen
 
-from trialrules.errors import PluginError, RuleFileError
+from trialrules.errors import PluginError, RuleFileError, internal_error
 from trialrules.models import InputFailure, PatientRecord, Trial, ValueSet
 
 
@@ -141,6 +141,11 @@ def build_registry(
             registry.problems.append(
                 PluginError(f"plugin {plugin}: cannot read rules in {rules_dir}: {exc}", plugin=plugin)
             )
+            continue
+        except Exception as exc:  # a rule file our checks did not foresee: this trial only is disabled
+            registry.problems.append(PluginError(
+                f"plugin {plugin}: the rules in {rules_dir} could not be loaded: {internal_error(exc)}",
+                plugin=plugin))
             continue
         _add_trial(registry, trial, plugin)
     registry.plugin = "trialrules"

@@ -19,6 +19,8 @@ from jsonschema.exceptions import ValidationError, best_match, relevance
 from referencing import Registry, Resource
 
 from trialrules._yaml import Path_, json_path
+from trialrules.errors import clip
+from trialrules.limits import ECHO_CHARS
 
 BASE = "https://trialrules.dev/schemas/"
 SCHEMA_FILES = (
@@ -107,7 +109,7 @@ def _deepest(error: ValidationError) -> ValidationError:
 
 def _problem(error: ValidationError, file: str, positions: dict[Path_, tuple[int, int]]) -> RuleProblem:
     path: Path_ = tuple(error.absolute_path)
-    message = error.message
+    message = clip(error.message, 2 * ECHO_CHARS)  # jsonschema's message starts with the whole value
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set(error.schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from trialrules import schema
-from trialrules._yaml import YAMLProblem, load_with_positions
-from trialrules.errors import RuleFileError
-from trialrules.loader import _display, load_trial, rule_files
+from trialrules._yaml import YAMLProblem, load_with_positions, read_text
+from trialrules.errors import RuleFileError, internal_error
+from trialrules.loader import LONE_FILE_SKIPPED, _display, check_criterion_file, load_trial, rule_files
 from trialrules.models import RecordSearch
 from trialrules.registry import Registry
 from trialrules.schema import RuleProblem
@@ -31,19 +31,28 @@ def _check_trial(rules_dir: Path, registry: Registry) -> tuple[list[RuleProblem]
         load_trial(rules_dir, registry)
     except RuleFileError as exc:
         return list(exc.errors), count
+    except OSError as exc:
+        return [RuleProblem(_display(rules_dir), None, None, "$", f"cannot be read: {exc.strerror or exc}")], count
+    except Exception as exc:  # the last resort: one line naming the rules, never a traceback
+        return [RuleProblem(_display(rules_dir), None, None, "$", internal_error(exc))], count
     return [], count
 
 
 def _check_cases(path: Path) -> list[RuleProblem]:
     try:
-        data, positions = load_with_positions(path.read_text(encoding="utf-8"))
+        data, positions = load_with_positions(read_text(path))
     except YAMLProblem as exc:
         return [RuleProblem(_display(path), exc.line, exc.column, "$", f"not valid YAML: {exc.message}")]
+    except OSError as exc:
+        return [RuleProblem(_display(path), None, None, "$", f"cannot be read: {exc.strerror or exc}")]
     return schema.check(data, "test-case.schema.json", _display(path), positions)
 
 
-def validate_paths(paths: list[Path], registry: Registry) -> tuple[list[RuleProblem], int]:
-    """Validate files and directories; return every problem and the file count."""
+def validate_paths(
+    paths: list[Path], registry: Registry, notes: list[str] | None = None
+) -> tuple[list[RuleProblem], int]:
+    """Validate files and directories; return every problem and the file count.
+    ``notes`` receives what could not be checked (a criterion file checked alone)."""
     problems: list[RuleProblem] = []
     checked = 0
     done_rules: set[Path] = set()
@@ -76,14 +85,20 @@ def validate_paths(paths: list[Path], registry: Registry) -> tuple[list[RuleProb
             problems.extend(p for p in found if p.file == shown)
             continue
         try:
-            data, positions = load_with_positions(path.read_text(encoding="utf-8"))
+            data, positions = load_with_positions(read_text(path))
         except YAMLProblem as exc:
             problems.append(RuleProblem(_display(path), exc.line, exc.column, "$", f"not valid YAML: {exc.message}"))
+            continue
+        except OSError as exc:
+            problems.append(RuleProblem(_display(path), None, None, "$", f"cannot be read: {exc.strerror or exc}"))
             continue
         if isinstance(data, dict) and "cases" in data:
             problems.extend(schema.check(data, "test-case.schema.json", _display(path), positions))
         elif isinstance(data, dict) and "text" in data:
-            problems.extend(schema.check(data, "trial-rules.schema.json#/$defs/criterionFile", _display(path), positions))
+            problems.extend(check_criterion_file(path, registry))
+            if notes is not None:
+                notes.append(f"{_display(path)}: checked alone (no trial.yaml above it); not checked: "
+                             + LONE_FILE_SKIPPED)
         else:
             problems.append(RuleProblem(_display(path), None, None, "$",
                                         "not part of a rules directory (no trial.yaml above it) and not a criterion or case file"))
@@ -124,7 +139,7 @@ def _set_positions(rules_dir: Path) -> dict[str, tuple[str, int | None, int | No
         if ref != "valuesetFile":
             continue
         try:
-            data, positions = load_with_positions(path.read_text(encoding="utf-8"))
+            data, positions = load_with_positions(read_text(path))
         except (YAMLProblem, OSError, UnicodeDecodeError):
             continue  # the schema check reports it
         for i, vs in enumerate(data if isinstance(data, list) else []):
