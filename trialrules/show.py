@@ -5,6 +5,7 @@ Text for people: a trial's criteria, arms and outcomes, and screening results.
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 from trialrules.models import Arm, Criterion, CriterionResult, ScreeningResult, Trial
 
@@ -45,6 +46,8 @@ def render_trial(trial: Trial) -> str:
         out.append(f"aliases: {', '.join(trial.aliases)}")
     if trial.protocol:
         out.append("protocol: " + "; ".join(f"{k}: {v}" for k, v in trial.protocol.items() if v))
+    if trial.rules_dir and (Path(trial.rules_dir) / "protocol.txt").is_file():
+        out.append(f"protocol text: {Path(trial.rules_dir) / 'protocol.txt'}")
     if trial.plugin:
         out.append(f"plugin: {trial.plugin}")
     for note in trial.notes:
