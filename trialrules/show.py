@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 from trialrules.models import Arm, Criterion, CriterionResult, ScreeningResult, Trial
+from trialrules.outcomes.describe import measure_lines
 
 _MARK = {"met": "✓", "not_met": "✗", "unknown": "?"}
 
@@ -74,6 +75,10 @@ def render_trial(trial: Trial) -> str:
         out.append(f"      time frame: {o.time_frame}")
         if o.description:
             out.append(_wrap(o.description, "      "))
+        for line in measure_lines(o.computation or o.id, o.parameters):
+            out.append(_wrap(line, "      "))
+    for note in trial.outcome_notes:
+        out.append(_wrap("Note: " + note, "  "))
     return "\n".join(out) + "\n"
 
 
