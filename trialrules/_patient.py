@@ -90,7 +90,7 @@ class PatientIndex:
         if hit is not None:
             return hit
         found: dict[int, Observation] = {}
-        if matcher.prefixes or matcher.exclude_exact or matcher.exclude_prefixes:
+        if not matcher.exact_only:
             for obs in self.record.observations:
                 if obs.status not in IGNORED_OBSERVATION_STATUS and matcher.matches_any(obs.codes):
                     found[id(obs)] = obs

@@ -172,6 +172,8 @@ def structure_rule(data: Any) -> Rule:
             status=body.get("status", "any"),
             window=_window(body),
             min_count=int(body.get("min_count", 1)),
+            open_list=_names(body.get("open_list")),
+            dated_by=body.get("dated_by", "period"),
         )
     if key == "attestation":
         return Attestation((body or {}).get("id"))

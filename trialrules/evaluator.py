@@ -387,6 +387,7 @@ class RecordFinding:
 
     entry: Any
     why: str = ""
+    how: str = ""  # how the record matched, when not by its own code (an ingredient name...)
 
 
 def assess_record(rec: Any, kind: str, include: Sequence[Matcher], exclude: Sequence[Matcher]) -> RecordFinding | None:
@@ -408,7 +409,7 @@ def assess_record(rec: Any, kind: str, include: Sequence[Matcher], exclude: Sequ
             status = getattr(rec, "verification_status", None)
             if status in UNCONFIRMED:
                 return RecordFinding(found.entry, f"its verificationStatus is {status}, neither present nor absent")
-            return RecordFinding(found.entry)
+            return RecordFinding(found.entry, how=found.how)
         if found.cannot_judge and not cannot:
             cannot = found.cannot_judge
     if cannot and not any(x.matches_any((*codes, *ingredients)) for x in exclude):
@@ -425,6 +426,8 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
     label = " or ".join((env.valuesets[n].title or n.replace("_", " ")) for n in node.valuesets)
     attr = _RECORDS_ATTR[kind]
     need_active = node.status == "active"
+    wider = [(n, env.matchers[n]) for n in node.open_list]
+    by_diagnosis = kind == "condition" and node.dated_by == "diagnosis"
 
     def run(ev: Evaluation) -> Outcome:
         start = window_start(window, ev.as_of)
@@ -436,6 +439,8 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
             if status in skip or getattr(rec, "status", None) in skip:
                 continue
             finding = assess_record(rec, kind, include, exclude)
+            if finding is None:
+                finding = _open_list_finding(rec, kind, wider, exclude)
             if finding is None:
                 continue
             entry = finding.entry
@@ -458,13 +463,18 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
                     hl_start = ev.as_of - dt.timedelta(days=hl_days)
                     # "whichever is shorter": the later of the two starts
                     limit = hl_start if limit is None or hl_start > limit else limit
-                last = _last_date(rec, kind, begin, end, ev.as_of)
+                last = begin if by_diagnosis else _last_date(rec, kind, begin, end, ev.as_of)
                 if last is None:
                     uncertain.append(f"{shown} ({resource}) has no date")
                     continue
                 if limit is not None and last < limit:
                     continue
+            if by_diagnosis:
+                ev_date = begin
+                evidence = Evidence(resource, shown, None, ev_date)
             text = f"{shown} ({resource}{', ' + ev_date.isoformat() if ev_date else ''})"
+            if finding.how:
+                text += f", {finding.how}"
             if finding.why:
                 undecided.append((f"{text} {finding.why}", evidence))
             else:
@@ -472,6 +482,18 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
         return search_outcome(node, label, window, ev.as_of, found, undecided, uncertain)
 
     return run
+
+
+def _open_list_finding(
+    rec: Any, kind: str, wider: Sequence[tuple[str, Matcher]], exclude: Sequence[Matcher]
+) -> RecordFinding | None:
+    """A record outside an open list ("such as ...") but inside its wider class: a person decides."""
+    for name, matcher in wider:
+        found = assess_record(rec, kind, [matcher], exclude)
+        if found is not None and found.entry is not None:
+            return RecordFinding(found.entry, f"is not listed but belongs to {name.replace('_', ' ')}, "
+                                              "which the protocol's open list may include; a person decides")
+    return None
 
 
 def search_outcome(

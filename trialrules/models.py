@@ -306,6 +306,10 @@ class RecordSearch:
     status: Literal["active", "any"] = "any"
     window: Window | None = None
     min_count: int = 1
+    #: Wider value sets of an open list ("such as"): their other members make the search unknown.
+    open_list: tuple[str, ...] = ()
+    #: Conditions: "period" (the record overlaps the window) or "diagnosis" (its onset is in it).
+    dated_by: Literal["period", "diagnosis"] = "period"
 
 
 @frozen
