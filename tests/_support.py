@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,8 @@ AS_OF = dt.date(2026, 1, 15)
 LOINC = "http://loinc.org"
 
 
-def shared_dir() -> Path:
-    """The shared folder (protocols, refdata) beside the repository."""
-    env = os.environ.get("TRIALRULES_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
+#: Independent reference results vendored with the tests (tests/refdata/README.md).
+REFDATA = Path(__file__).resolve().parent / "refdata"
 
 
 def write_trial(root: Path, criteria: dict[str, str], valuesets: str = "", trial_id: str = "mini") -> Path:

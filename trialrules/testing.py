@@ -23,7 +23,22 @@ import pytest
 from trialrules import schema
 from trialrules._yaml import YAMLProblem, load_with_positions
 from trialrules.api import Engine
-from trialrules.models import CriterionResult, PatientRecord
+from trialrules.models import (
+    MET,
+    NOT_MET,
+    UNKNOWN,
+    AllOf,
+    AnyOf,
+    AtLeast,
+    Const,
+    Criterion,
+    CriterionResult,
+    If,
+    Not,
+    PatientRecord,
+    RecordSearch,
+    Rule,
+)
 from trialrules.native import structure_record
 
 _ENGINE: Engine | None = None
@@ -162,6 +177,75 @@ class Case(pytest.Item):
         return self.path, self.line, f"case: {self.name}"
 
 
+_ALL = frozenset({MET, NOT_MET, UNKNOWN})
+_FLIP: dict[str, str] = {MET: NOT_MET, NOT_MET: MET, UNKNOWN: UNKNOWN}
+
+
+def reachable(node: Rule) -> frozenset[str]:
+    """The results a rule can give for some patient, as the evaluator combines them.
+
+    A superset where exactness would need the data (so a gap is only dropped when
+    no patient could fill it): a ``const`` gives its result only; a record search
+    gives met, its ``if_absent`` result, or unknown (a record it cannot judge or date).
+    """
+    if isinstance(node, Const):
+        return frozenset({node.result})
+    if isinstance(node, RecordSearch):
+        return frozenset({MET, node.if_absent, UNKNOWN})
+    if isinstance(node, Not):
+        return frozenset(_FLIP[r] for r in reachable(node.part))
+    if isinstance(node, (AllOf, AnyOf)):
+        return _combine([reachable(p) for p in node.parts], "all" if isinstance(node, AllOf) else "any")
+    if isinstance(node, AtLeast):
+        parts = [reachable(p) for p in node.of]
+        out: set[str] = set()
+        if sum(MET in p for p in parts) >= node.n:
+            out.add(MET)
+        if sum(bool(p - {MET}) for p in parts) > len(parts) - node.n:
+            out.add(NOT_MET)
+        forced_met = sum(p == {MET} for p in parts)
+        if any(UNKNOWN in p for p in parts) and forced_met < node.n and sum(bool(p & {MET, UNKNOWN}) for p in parts) >= node.n:
+            out.add(UNKNOWN)
+        return frozenset(out)
+    if isinstance(node, If):
+        cond, then, other = reachable(node.condition), reachable(node.then), reachable(node.else_)
+        given: set[str] = set()
+        if MET in cond:
+            given |= then
+        if NOT_MET in cond:
+            given |= other
+        if UNKNOWN in cond:
+            given |= {UNKNOWN} | (then & other)
+        return frozenset(given)
+    return _ALL  # measurements, derived values, sex, attestations: any result
+
+
+def _combine(parts: list[frozenset[str]], how: str) -> frozenset[str]:
+    """Kleene AND (``all``) or OR (``any``) over parts that can each give several results."""
+    if not parts:
+        return frozenset({MET} if how == "all" else {NOT_MET})
+    win, lose = (NOT_MET, MET) if how == "all" else (MET, NOT_MET)
+    out: set[str] = set()
+    if any(win in p for p in parts):
+        out.add(win)
+    if all(lose in p for p in parts):
+        out.add(lose)
+    if any(UNKNOWN in p and all(q - {win} for j, q in enumerate(parts) if j != i) for i, p in enumerate(parts)):
+        out.add(UNKNOWN)
+    return frozenset(out)
+
+
+def criterion_reachable(criterion: Criterion) -> frozenset[str]:
+    """The results a criterion can give: its rule and sub-criteria, combined as the evaluator does."""
+    parts = [reachable(criterion.rule)] if criterion.rule is not None else []
+    parts += [criterion_reachable(c) for c in criterion.criteria]
+    if not parts:
+        return frozenset({UNKNOWN})
+    if len(parts) == 1:
+        return parts[0]
+    return _combine(parts, criterion.combine or ("all" if criterion.kind == "inclusion" else "any"))
+
+
 _SUMMARY_DONE = False
 
 
@@ -175,13 +259,20 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for trial_id in sorted(_COVERAGE):
         seen = _COVERAGE[trial_id]
         trial = eng.trial(trial_id)
-        ids = [c.id for top in trial.criteria for c in top.walk()]
+        criteria = [c for top in trial.criteria for c in top.walk()]
+        ids = [c.id for c in criteria]
         gaps = []
-        for cid in ids:
-            missing = [r for r in ("met", "not_met", "unknown") if r not in seen.get(cid, set())]
+        unreachable = 0
+        for c in criteria:
+            possible = criterion_reachable(c)
+            unreachable += 3 - len(possible)
+            missing = [r for r in ("met", "not_met", "unknown") if r in possible and r not in seen.get(c.id, set())]
             if missing:
-                gaps.append(f"{cid} (never {', '.join(missing)})")
+                gaps.append(f"{c.id} (never {', '.join(missing)})")
         full = len(ids) - len(gaps)
-        terminalreporter.write_line(f"{trial.label}: {full}/{len(ids)} criteria driven to met, not_met and unknown")
+        note = f"; {unreachable} result(s) no patient can reach left out" if unreachable else ""
+        terminalreporter.write_line(
+            f"{trial.label}: {full}/{len(ids)} criteria driven to every result they can give{note}"
+        )
         for gap in gaps:
             terminalreporter.write_line(f"    {gap}")

@@ -1,34 +1,26 @@
-"""Fixtures for the outcome computation tests: the shared reference data."""
+"""Fixtures for the outcome computation tests: the reference data vendored in tests/refdata/."""
 
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def shared_dir() -> Path:
-    """The shared folder: $TRIALRULES_SHARED, else <repo>/../shared."""
-    env = os.environ.get("TRIALRULES_SHARED")
-    return Path(env) if env else REPO.parent / "shared"
-
-
-REFDATA = shared_dir() / "refdata"
+#: Independent results (R, lifelines, WinNonlin, ...); see tests/refdata/README.md.
+REFDATA = REPO / "tests" / "refdata"
 
 
 def read_csv(name: str) -> list[dict[str, str]]:
-    """Rows of a refdata CSV as dicts."""
+    """Rows of a reference CSV as dicts; a missing file is an error (tests never skip for it)."""
     with (REFDATA / name).open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 
 @pytest.fixture(scope="session")
 def refdata() -> Path:
-    """Path of the refdata folder; skip when it is not available."""
+    """Path of the reference data folder; fails when it is missing."""
     if not REFDATA.is_dir():
-        pytest.skip(f"refdata not found at {REFDATA}")
+        pytest.fail(f"reference data not found at {REFDATA}")
     return REFDATA

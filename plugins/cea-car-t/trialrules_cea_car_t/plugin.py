@@ -1,7 +1,7 @@
 """
 Hook implementations for the CEA CAR-T trial (``cea-car-t``).
 
-Protocol source: shared/protocols/cea-car-t.txt.
+Protocol source: rules/protocol.txt.
 """
 
 from __future__ import annotations

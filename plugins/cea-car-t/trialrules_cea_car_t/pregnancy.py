@@ -6,7 +6,7 @@ record", where *no test* must read as "not positive" (so that a person's answer 
 lactation decides); inclusion 10 needs "a negative test within 7 days", where no test
 must read as "not negative" (so that a person's answer decides). A ``measurement`` node
 leaves a missing test unknown whatever the person says, hence these two functions.
-Source: shared/protocols/cea-car-t.txt, Exclusion Criteria.
+Source: rules/protocol.txt, Exclusion Criteria.
 """
 
 from __future__ import annotations

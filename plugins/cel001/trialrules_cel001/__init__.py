@@ -5,5 +5,5 @@ Trial: "Safety and Tolerability Evaluation of CEL001 Injection in Advanced Solid
 Tumors", a phase I, open-label, dose-escalation study of allogeneic NK cells
 (Guangzhou Xiling Biotechnology Co., Ltd.). Protocol source: the
 ClinicalTrials.gov record, last update posted 2025-12-02
-(``../shared/protocols/cel001.txt``).
+(``rules/protocol.txt``).
 """

@@ -7,6 +7,6 @@ study (Institute of Hematology & Blood Diseases Hospital, Tianjin) of human
 embryonic stem cell derived NK cells after cyclophosphamide/fludarabine
 lymphodepletion, in three per-kg dose groups with 3+3 escalation.
 
-Protocol source: ../shared/protocols/jk500.txt (MedPath copy of the registry
+Protocol source: rules/protocol.txt (MedPath copy of the registry
 record); https://clinicaltrials.gov/study/NCT05519384
 """

@@ -6,5 +6,5 @@ the Treatment of Children With Newly Diagnosed High-risk or Relapsed/Refractory
 Neuroblastoma; sponsor Guangzhou Women and Children's Medical Center; launched
 22 April 2025, not yet recruiting; no registry id given.
 Protocol source: the public trial listing, current as of 26 June 2025
-(shared/protocols/nk-gd2.txt).
+(rules/protocol.txt).
 """
