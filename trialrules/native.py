@@ -66,11 +66,11 @@ class NativeAdapter:
             if problem is not None:
                 yield InputFailure(source, f"{source}: {problem}")
                 return
-        if jsonfile.too_deep(document):  # native values reach the output whole
-            yield InputFailure(source, f"{source}: {jsonfile.TOO_DEEP}")
-            return
         for data in document if isinstance(document, list) else [document]:
-            yield structure_record(data, source)
+            if jsonfile.too_deep(data):  # native values reach the output whole
+                yield InputFailure(source, f"{source}: a record {jsonfile.TOO_DEEP}")
+            else:
+                yield structure_record(data, source)
 
 
 @hookimpl
