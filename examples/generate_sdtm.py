@@ -38,7 +38,7 @@ DOMAIN_COLUMNS = {
            "RSSTRESC", "VISIT", "RSDTC"],
     "tr": ["STUDYID", "DOMAIN", "USUBJID", "TRSEQ", "TRTESTCD", "TRTEST", "TRSTRESN", "TRSTRESU",
            "VISIT", "TRDTC"],
-    "pc": ["STUDYID", "DOMAIN", "USUBJID", "PCSEQ", "PCTESTCD", "PCTEST", "PCORRES", "PCSTRESC",
+    "pc": ["STUDYID", "DOMAIN", "USUBJID", "PCSEQ", "PCTESTCD", "PCTEST", "PCSPEC", "PCORRES", "PCSTRESC",
            "PCSTRESN", "PCSTRESU", "PCLLOQ", "PCTPTNUM", "PCELTM", "PCDTC"],
     "lb": ["STUDYID", "DOMAIN", "USUBJID", "LBSEQ", "LBTESTCD", "LBTEST", "LBCAT", "LBSTRESC",
            "LBSTRESN", "LBSTRESU", "LBBLFL", "VISIT", "VISITNUM", "LBDTC"],
@@ -128,6 +128,10 @@ def _aes(w: Writer, rng: random.Random, u: str, start: dt.datetime, dlt_flag: bo
         w.add("ae", **values)
 
 
+#: Cells per administration by arm, as the CEL001 protocol states them.
+CEL001_DOSE = {"Dose group 1": 5e8, "Dose group 2": 2e9, "Dose group 3": 5e9}
+
+
 def generate_cel001(rng: random.Random) -> Writer:
     """Synthetic cel001 study (advanced solid tumours, NK cells, 4 infusions)."""
     w = Writer("CEL001")
@@ -166,7 +170,9 @@ def generate_cel001(rng: random.Random) -> Writer:
               SITEID="01", AGE=rng.randint(32, 74), AGEU="YEARS", SEX=rng.choice("MF"),
               ARMCD=f"DG{arm[-1]}", ARM=arm, ACTARMCD=f"DG{arm[-1]}", ACTARM=arm)
         for d in doses:
-            w.add("ex", USUBJID=u, EXTRT="CEL001 INJECTION", EXDOSE=5e9, EXDOSU="cells", EXROUTE="INTRAVENOUS",
+            # the arm's dose (plugins/cel001 arms.yaml: 5×10^8, 2×10^9, 5×10^9 cells per administration)
+            w.add("ex", USUBJID=u, EXTRT="CEL001 INJECTION", EXDOSE=CEL001_DOSE[arm], EXDOSU="cells",
+                  EXROUTE="INTRAVENOUS",
                   EXSTDTC=_dtc(d), EXENDTC=_dtc(d + dt.timedelta(minutes=45)))
         # RECIST overall response and sum of diameters
         sld = rng.uniform(40, 140)
@@ -194,7 +200,7 @@ def generate_cel001(rng: random.Random) -> Writer:
                 conc = peak * rise * math.exp(-ke * h) * math.exp(rng.gauss(0, 0.04))
             lloq = 1.0
             blq = conc is None or conc < lloq
-            w.add("pc", USUBJID=u, PCTESTCD="CEL001", PCTEST="CEL001 viable cells",
+            w.add("pc", USUBJID=u, PCTESTCD="CEL001", PCTEST="CEL001 viable cells", PCSPEC="BLOOD",
                   PCORRES="<1.0" if blq else f"{conc:.3f}", PCSTRESC="<1.0" if blq else f"{conc:.3f}",
                   PCSTRESN="" if blq else round(conc or 0.0, 3), PCSTRESU="cells/uL", PCLLOQ=lloq,
                   PCTPTNUM=n, PCELTM=_iso_dur(h), PCDTC=_dtc(start + dt.timedelta(hours=h)))
