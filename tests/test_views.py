@@ -150,3 +150,43 @@ class TestProgress:
         p.step(199)
 
         assert "screening · 200/1,000 patients · 20/s · about 40 s left" == p.line()
+
+
+class TestShow:
+    def test_units_as_people_write_them(self):
+        """UCUM codes print with superscript powers and µ."""
+        from trialrules.show import pretty_unit
+
+        assert ("×10⁹/L", "µmol/L", "cells", "") == (pretty_unit("10*9/L"), pretty_unit("umol/L"), pretty_unit("{cells}"), pretty_unit("1"))
+
+    def test_rule_in_words(self):
+        """A measurement reads as concept, limit, unit and window."""
+        from trialrules.converters import structure_rule
+        from trialrules.models import ValueSet
+        from trialrules.show import RuleText
+
+        rule = structure_rule({"measurement": {"concept": "anc", "op": ">=", "value": 1.5, "unit": "10*9/L", "window": {"days": 7}}})
+
+        assert "ANC ≥ 1.5 ×10⁹/L, latest within 7 days" == RuleText({"anc": ValueSet("anc", title="ANC")}).leaf(rule)
+
+    def test_protocol_source_is_not_a_path(self, engine):
+        """`show` names the protocol by registry id and title, never by a file path."""
+        from trialrules.models import evolve
+        from trialrules.show import protocol_line
+
+        trial = evolve(engine.trial("mini"), protocol={"source": "docs/protocols/x.txt", "registry_id": "NCT01234567",
+                                                        "version": "record of 2025-01-01"})
+
+        assert "NCT01234567 — record of 2025-01-01" == protocol_line(trial)
+
+    def test_show_and_list_fit_100_columns(self, engine, monkeypatch, capsys):
+        """Every line of `show` and `list` fits in 100 columns."""
+        from trialrules import cli
+
+        monkeypatch.setattr(cli, "Engine", lambda: engine)
+        cli.main(["show", "mini"])
+        cli.main(["list"])
+        out = capsys.readouterr().out
+
+        assert "Rule: ANC" not in out and "absolute neutrophil count ≥ 1.5 ×10⁹/L, latest within 7 days" in out
+        assert [] == [line for line in out.splitlines() if len(line) > 100]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import datetime as dt
 import json
 import math
@@ -47,7 +48,8 @@ def _date(text: str) -> dt.date:
 
 _FORMAT_HELP = (
     "json: one JSON array (default for files); ndjson: one result per line (default for a Bulk "
-    "directory); text: for people at a terminal; html: one self-contained page"
+    "directory); text: for people at a terminal; html: one self-contained page; csv: one row per "
+    "patient and trial (patient,trial,as_of,verdict,blocking,unknown)"
 )
 
 
@@ -99,7 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a trial id or alias; repeat for several (default: every installed trial)")
     screen.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
                         help="the screening date every window and age is measured from (default: today)")
-    screen.add_argument("--format", choices=("json", "ndjson", "text", "html"), default=None, help=_FORMAT_HELP)
+    screen.add_argument("--format", choices=("json", "ndjson", "text", "html", "csv"), default=None, help=_FORMAT_HELP)
+    screen.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python",
+                        help="python: the per-patient engine (default); duckdb, spark: a Bulk export through SQL "
+                        "(CONTRACT.md section 8), same results")
+    screen.add_argument("--spark-master", default=None, metavar="URL",
+                        help="for --engine spark: the cluster (default: spark.master, else local[*])")
     screen.add_argument("inputs", nargs="+", metavar="INPUT",
                         help="a FHIR Bundle or native record JSON file, a FHIR Bulk export directory, or -")
 
@@ -185,8 +192,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for t in engine.trials:
         rows.append((t.id, t.version, ",".join(t.aliases) or "-", t.plugin or "-", t.title))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    room = max(100 - sum(widths) - 2 * 4, 20)  # the title gets what is left of 100 columns
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
+        title = r[4] if len(r[4]) <= room else r[4][: room - 1].rstrip() + "…"
+        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + title)
     if len(rows) == 1:
         print("no trials installed (pip install a trialrules-<trial> plugin)", file=sys.stderr)
     return 0
@@ -198,7 +207,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
     engine = Engine()
     trial = engine.trial(args.trial)
     _report_problems(engine)
-    sys.stdout.write(render_trial(trial))
+    compiled = engine.compiled(trial.id)
+    sys.stdout.write(render_trial(trial, compiled.valuesets, engine.registry.functions))
     return 0
 
 
@@ -254,6 +264,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         print(failure.error, file=sys.stderr)
         writer.write_failure(failure)
 
+    population = _population(args, engine, trial_ids)
     try:
         for name in args.inputs:
             progress = Progress(
@@ -262,7 +273,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
             writer.progress = progress
             with progress:
                 progress.start_phase(f"indexing the export {name}" if Path(name).is_dir() else f"reading {name}")
-                _screen_input(engine, name, trial_ids, args.as_of, writer, on_error, progress)
+                _screen_input(engine, name, trial_ids, args.as_of, writer, on_error, progress, population)
     except KeyboardInterrupt as exc:
         # Whatever was written stays well-formed: close the JSON array, then stop.
         writer.close()
@@ -277,10 +288,13 @@ def _cmd_screen(args: argparse.Namespace) -> int:
 
 
 def _screen_input(engine: Engine, name: str, trial_ids: list[str] | None, as_of: dt.date | None,
-                  writer: _Writer, on_error: Any, progress: Any) -> None:
+                  writer: _Writer, on_error: Any, progress: Any, population: Any = None) -> None:
     """Screen one input; an unexpected exception becomes an error line for this input
     (or this patient) and the batch goes on."""
-    patients = read_patients(name, on_error=on_error, registry=engine.registry)
+    if population is not None:
+        patients = population(name, on_error)
+    else:
+        patients = read_patients(name, on_error=on_error, registry=engine.registry)
     try:
         for record in _with_warnings(patients, progress):
             try:
@@ -295,6 +309,28 @@ def _screen_input(engine: Engine, name: str, trial_ids: list[str] | None, as_of:
         on_error(InputFailure(name, InputError(internal_error(exc), file=name).format_message()))
     finally:
         patients.close()  # a Bulk reader removes its temporary data now, even when interrupted
+
+
+def _population(args: argparse.Namespace, engine: Engine, trial_ids: list[str] | None) -> Any:
+    """For ``--engine duckdb|spark``: a reader of Bulk exports through SQL (CONTRACT.md section 8)."""
+    if args.engine == "python":
+        return None
+    from trialrules.population import EngineUnavailable, check_engine, engine_note, population_records
+
+    try:
+        check_engine(args.engine)
+    except EngineUnavailable as exc:
+        raise UsageError(str(exc)) from None
+    for name in args.inputs:
+        if not Path(name).is_dir():
+            raise UsageError(f"--engine {args.engine} screens a Bulk export directory; {name!r} is not one")
+    ids = trial_ids if trial_ids is not None else sorted(engine.registry.trials)
+    print(f"trialrules screen: {engine_note(engine, ids, args.engine)}", file=sys.stderr)
+
+    def read(name: str, on_error: Any) -> Any:
+        return population_records(Path(name), engine, ids, args.engine, on_error, spark_master=args.spark_master)
+
+    return read
 
 
 def _with_warnings(patients: Any, progress: Any) -> Any:
@@ -341,6 +377,7 @@ class _Writer:
         self.verdicts: list[str] = []
         self.results: list[ScreeningResult] = []
         self.failures: list[InputFailure] = []
+        self._csv = csv.writer(_Lines(self._write), lineterminator="\n")
         if fmt == "json":
             out.write("[")
 
@@ -359,7 +396,14 @@ class _Writer:
 
     def write_result(self, result: ScreeningResult) -> None:
         self.verdicts.append(result.verdict)
-        if self.fmt == "text":
+        if self.fmt == "csv":
+            from trialrules.csvout import CSV_HEADER, csv_row
+
+            if self.first:
+                self._csv.writerow(CSV_HEADER)
+                self.first = False
+            self._csv.writerow(csv_row(result))
+        elif self.fmt == "text":
             from trialrules.views import render_text
 
             self._write(_SURROGATE.sub("\ufffd", render_text(result, self.style)))
@@ -372,7 +416,7 @@ class _Writer:
         self.failures.append(failure)
         if self.fmt == "text":
             self._write(_SURROGATE.sub("\ufffd", f"{failure.input}: could not be read: {failure.error}\n\n"))
-        elif self.fmt != "html":
+        elif self.fmt not in ("html", "csv"):  # a csv row is a screening: the failure is on stderr
             self._json_item(failure.to_dict())
 
     def close(self) -> None:
@@ -383,12 +427,23 @@ class _Writer:
         self.closed = True
         if self.fmt == "json":
             self._write("\n]\n" if not self.first else "]\n")
+        elif self.fmt == "csv" and self.first:
+            from trialrules.csvout import CSV_HEADER
+
+            self._csv.writerow(CSV_HEADER)
         elif self.fmt == "text":
             self._write(summary_line(self.verdicts, len(self.failures)) + "\n")
         elif self.fmt == "html":
             self._write(render_html(self.results, self.failures, version=_version()))
         with deferred():
             self.out.flush()
+
+
+class _Lines:
+    """The file csv.writer writes to: every row goes through ``_Writer._write``."""
+
+    def __init__(self, write: Any) -> None:
+        self.write = write
 
 
 def _isatty(stream: IO[str]) -> bool:

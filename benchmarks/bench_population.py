@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""
+Population screening benchmark (issue 18): a Bulk export (NDJSON) to results with the
+per-patient engine (``--engine python``) against ``--engine duckdb`` and ``--engine spark``.
+
+    python benchmarks/bench_population.py --patients 10000
+    python benchmarks/bench_population.py --patients 100000 --engines python,duckdb --dir /tmp/pop100k
+
+Every figure is one ``trialrules screen`` command in a fresh process, timed from outside
+(wall clock) with that process's own peak memory (``wait4``), output to /dev/null:
+
+* ``ingest``: a SQL engine's first run fills the cache (Parquet); reported as the
+  difference between a run on an empty cache and the same run on a full one;
+* per trial and for all five trials: ``--format csv`` (the verdict summary) and
+  ``--format ndjson`` (full explanations), on a full cache;
+* evaluations/s: patients x trials / seconds.
+
+The synthetic export comes from ``examples/generate_population.py`` (seeded; ~50
+Observations, 10 Conditions, 10 medication resources a patient, with ties, unjudgeable
+values and window edges). State the machine and its load with the figures: they are
+wall-clock times, so other work on the machine slows them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+TRIALS = ("cea-car-t", "cel001", "cnk-ut", "jk500", "nk-gd2")
+AS_OF = "2026-01-15"
+
+
+def write_export(n: int, out: Path, seed: int) -> None:
+    spec = importlib.util.spec_from_file_location("generate_population", REPO / "examples" / "generate_population.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.write_population(n, out, seed, ("inc02_informed_consent", "inc04_informed_consent"))
+
+
+def run(argv: list[str], cache: Path) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MB, exit code) of one command, output discarded."""
+    env = {**os.environ, "TRIALRULES_CACHE": str(cache)}
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def screen(engine: str, fmt: str, export: Path, trials: tuple[str, ...], cache: Path) -> tuple[float, float, int]:
+    trialrules = shutil.which("trialrules") or str(Path(sys.executable).parent / "trialrules")
+    argv = [trialrules, "screen", "--engine", engine, "--format", fmt, "--as-of", AS_OF, "--quiet"]
+    for t in trials:
+        argv += ["--trial", t]
+    return run([*argv, str(export)], cache)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    ap.add_argument("--patients", type=int, default=10_000)
+    ap.add_argument("--engines", default="python,duckdb,spark")
+    ap.add_argument("--dir", type=Path, default=None, help="export folder (written if missing)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--per-trial", action="store_true", help="also time each trial alone")
+    args = ap.parse_args(argv)
+    engines = args.engines.split(",")
+    export = args.dir or Path(tempfile.gettempdir()) / f"trialrules-pop-{args.patients}-{args.seed}"
+    if not (export / "Patient.ndjson").exists():
+        t0 = time.perf_counter()
+        write_export(args.patients, export, args.seed)
+        print(f"wrote {args.patients} patients to {export} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    size = sum(p.stat().st_size for p in export.iterdir())
+    report: dict[str, Any] = {
+        "patients": args.patients, "export_mb": round(size / 1e6), "cpus": os.cpu_count(),
+        "machine": platform.platform(), "python": platform.python_version(),
+        "load_average_at_start": os.getloadavg(), "engines": {},
+    }
+    n = args.patients
+    with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
+        for engine in engines:
+            cache = Path(tmp) / engine
+            figures: dict[str, Any] = {}
+            if engine != "python":
+                cold = screen(engine, "csv", export, TRIALS, cache)
+                warm = screen(engine, "csv", export, TRIALS, cache)
+                figures["first_run_all_trials_csv_s"] = round(cold[0], 1)
+                figures["ingest_s"] = round(cold[0] - warm[0], 1)
+                figures["ingest_peak_mb"] = round(cold[1])
+            for fmt in ("csv", "ndjson"):
+                seconds, peak, code = screen(engine, fmt, export, TRIALS, cache)
+                figures[f"all_trials_{fmt}"] = {
+                    "s": round(seconds, 1), "peak_mb": round(peak), "exit": code,
+                    "evaluations_per_s": round(n * len(TRIALS) / seconds),
+                }
+            if args.per_trial:
+                for trial in TRIALS:
+                    seconds, peak, _ = screen(engine, "ndjson", export, (trial,), cache)
+                    figures[f"{trial}_ndjson"] = {"s": round(seconds, 1), "peak_mb": round(peak),
+                                                  "evaluations_per_s": round(n / seconds)}
+            report["engines"][engine] = figures
+            print(json.dumps({engine: figures}), file=sys.stderr)
+    report["load_average_at_end"] = os.getloadavg()
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""
+Population screening: a Bulk export ingested once into Parquet, queried with
+DuckDB or Spark, judged by the same evaluator as one patient (CONTRACT.md section 8).
+
+The division of labour, and why:
+
+* **SQL** (DuckDB, or Spark through sqlglot) does the work that grows with the
+  export: it joins every Observation's codings with the value sets of the
+  screened trials (exact codes and ICD-10/ATC prefixes) and streams, in patient
+  order, only the Observations a trial can look at.
+* **The evaluator** (``trialrules.evaluator``) judges each criterion over each
+  patient's selected rows: windows, units, ×ULN, ties, Kleene logic, sentences
+  and evidence are that one code, so an engine's result objects cannot drift
+  from ``--engine python``. Plugin functions run the same way.
+
+``screen_export`` yields the records in the reader's order, with its failures
+at the places the reader met them, so the CLI's writers produce the same bytes.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from trialrules.api import Engine
+from trialrules.models import InputFailure, PatientRecord, evolve
+from trialrules.population.backends import ENGINES, EngineUnavailable, backend, check_engine, valueset_codes
+from trialrules.population.store import Store, ingest
+from trialrules.registry import valueset_lookup
+from trialrules.terminology import Matcher, compile_valueset
+
+__all__ = ["ENGINES", "EngineUnavailable", "check_engine", "Store", "ingest", "population_records", "engine_note"]
+
+
+def _codes(engine: Engine, trial_ids: Sequence[str]) -> list[tuple[str | None, str, bool]]:
+    matchers: list[Matcher] = []
+    for tid in trial_ids:
+        trial = engine.trial(tid)
+        lookup = valueset_lookup(engine.registry, trial)
+        matchers.extend(compile_valueset(vs, lookup) for vs in lookup.values())
+    return valueset_codes(matchers)
+
+
+def population_records(
+    export: Path,
+    engine: Engine,
+    trial_ids: Sequence[str],
+    engine_name: str,
+    on_error: Callable[[InputFailure], None],
+    *,
+    spark_master: str | None = None,
+    cache_root: Path | None = None,
+) -> Iterator[PatientRecord]:
+    """Each patient of the export, holding the Observations the trials' value sets
+    select in SQL, in the reader's order; ``on_error`` gets each failure in place."""
+    store = ingest(export, engine.registry, cache_root)
+    sql = backend(engine_name, spark_master)
+    try:
+        failures = store.failures()
+        next_failure = 0
+        rows = sql.observations(store, _codes(engine, trial_ids))
+        row = next(rows, None)
+        for ordinal, blob in store.patients():
+            while next_failure < len(failures) and failures[next_failure][0] < ordinal:
+                on_error(failures[next_failure][1])
+                next_failure += 1
+            observations = []
+            while row is not None and row[0] <= ordinal:
+                if row[0] == ordinal:
+                    observations.append(pickle.loads(row[1]))  # noqa: S301 - our own cache
+                row = next(rows, None)
+            rest = pickle.loads(blob)  # noqa: S301 - our own cache
+            yield evolve(rest, observations=tuple(observations))
+        for _, failure in failures[next_failure:]:
+            on_error(failure)
+    finally:
+        sql.close()
+
+
+def engine_note(engine: Engine, trial_ids: Sequence[str], engine_name: str) -> str:
+    """The one stderr line saying what runs where."""
+    calls = sorted({name for tid in trial_ids for name in _functions(engine, tid)})
+    text = (f"engine {engine_name}: SQL selects each patient's observations by the trials' value sets; "
+            "the per-patient evaluator judges every criterion over them")
+    if calls:
+        text += f" (including the functions {', '.join(calls)})"
+    return text
+
+
+def _functions(engine: Engine, trial_id: str) -> set[str]:
+    from trialrules.models import AllOf, AnyOf, AtLeast, Derived, If, Not, Rule
+
+    found: set[str] = set()
+
+    def walk(node: Rule | None) -> None:
+        if isinstance(node, Derived):
+            found.add(node.function)
+        elif isinstance(node, (AllOf, AnyOf)):
+            for p in node.parts:
+                walk(p)
+        elif isinstance(node, AtLeast):
+            for p in node.of:
+                walk(p)
+        elif isinstance(node, Not):
+            walk(node.part)
+        elif isinstance(node, If):
+            walk(node.condition)
+            walk(node.then)
+            walk(node.else_)
+
+    for top in engine.trial(trial_id).criteria:
+        for c in top.walk():
+            walk(c.rule)
+    return found
