@@ -380,7 +380,7 @@ class _RuleChecker:
             if "unit" in body:
                 self.unit(f, body["unit"], here + ("unit",))
         elif key in _SEARCH_NODES:
-            for field_name in ("valueset", "exclude"):
+            for field_name in ("valueset", "exclude", "open_list"):
                 names = body.get(field_name)
                 for i, name in enumerate([names] if isinstance(names, str) else (names or [])):
                     sub = here + (field_name,) if isinstance(names, str) else here + (field_name, i)
