@@ -549,6 +549,7 @@ class Trial:
     arms: tuple[Arm, ...] = ()
     escalation: Escalation | None = None
     arm_notes: tuple[str, ...] = ()
+    outcome_notes: tuple[str, ...] = ()
     outcomes: tuple[OutcomeDefinition, ...] = ()
     plugin: str | None = field(default=None, eq=False)
     rules_dir: str | None = field(default=None, eq=False)
