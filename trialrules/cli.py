@@ -233,7 +233,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if problems:
         print(f"{len(problems)} problem(s) in {checked} file(s)", file=sys.stderr)
         return 1
-    print(f"{checked} file(s) valid", file=sys.stderr)
+    if not args.quiet:
+        print(f"{checked} file(s) valid", file=sys.stderr)
     return 0
 
 
@@ -518,7 +519,7 @@ def _cmd_outcomes(args: argparse.Namespace) -> int:
 
     engine = Engine()
     trial = engine.trial(args.trial)
-    return run_outcomes(engine, trial, args.data, args.format, args.out)
+    return run_outcomes(engine, trial, args.data, args.format, args.out, quiet=args.quiet)
 
 
 # -- test --------------------------------------------------------------------

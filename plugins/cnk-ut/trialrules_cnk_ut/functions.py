@@ -106,7 +106,7 @@ def gene_therapy_recorded(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
         start = med.start or med.end
         if start is not None and start > ctx.as_of:
             continue
-        ref = f"MedicationStatement/{med.id}"
+        ref = med.reference
         shown = next((c.display for c in med.codes if c.display), med.codes[0].code if med.codes else med.id)
         if gene.matches_any(med.codes):
             ev = Evidence(ref, shown, None, med.start or med.end)
