@@ -549,6 +549,7 @@ class Trial:
     arms: tuple[Arm, ...] = ()
     escalation: Escalation | None = None
     arm_notes: tuple[str, ...] = ()
+    outcome_notes: tuple[str, ...] = ()
     outcomes: tuple[OutcomeDefinition, ...] = ()
     plugin: str | None = field(default=None, eq=False)
     rules_dir: str | None = field(default=None, eq=False)
@@ -597,6 +598,11 @@ class ScreeningResult:
     #: The compiled trial that produced this result (not part of the JSON): the
     #: views read the rule definitions from it to say what data a to-do item needs.
     definition: Any = field(default=None, eq=False, repr=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickles travel without the compiled trial (closures do not pickle); the views
+        # then fall back to the reasons alone.
+        return (ScreeningResult, (self.patient, self.trial, self.as_of, self.verdict, self.criteria))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of CONTRACT.md section 2."""
