@@ -24,8 +24,11 @@ _NEGATIVE_TEXT = frozenset({"negative", "not detected", "non-reactive", "nonreac
 #: hCG results are compared in this unit; the core converts every UCUM form of it
 #: (m[IU]/mL, [iU]/L, u[IU]/mL, ...).
 _HCG_UNIT = "[IU]/L"
-#: Below this serum hCG (in [IU]/L) a quantitative test is read as negative.
+#: Below this hCG (in [IU]/L) a quantitative test is read as negative, at or above
+#: HCG_POSITIVE_FROM as positive; in between it is equivocal and a person decides
+#: (the usual laboratory reading: < 5 mIU/mL negative, >= 25 mIU/mL positive).
 HCG_NEGATIVE_BELOW = 5.0
+HCG_POSITIVE_FROM = 25.0
 
 
 def _evidence(obs: Any) -> Evidence:
@@ -43,8 +46,8 @@ def classify_latest_test(ctx: FunctionContext, days: int) -> tuple[str, tuple[Ev
 
     Returns:
         ``(status, evidence, reason)`` with status ``"positive"``, ``"negative"``,
-        ``"none"`` (no test in the window) or ``"unreadable"`` (e.g. a quantitative hCG of
-        5 [IU]/L or more, which a tumour can also raise: a person decides).
+        ``"none"`` (no test in the window) or ``"unreadable"`` (e.g. an equivocal
+        quantitative hCG of 5 to 25 [IU]/L: a person decides).
     """
     start = ctx.as_of - dt.timedelta(days=days)
     positives = ctx.valueset("positive_results")
@@ -73,7 +76,9 @@ def classify_latest_test(ctx: FunctionContext, days: int) -> tuple[str, tuple[Ev
         iu_per_l = units.convert(value.value, value.unit, _HCG_UNIT)
         if iu_per_l < HCG_NEGATIVE_BELOW:
             return "negative", ev, f"hCG {iu_per_l:g} [IU]/L on {when}, below {HCG_NEGATIVE_BELOW:g} (negative)"
-        return "unreadable", ev, f"quantitative hCG {iu_per_l:g} [IU]/L on {when} needs a person"
+        if iu_per_l >= HCG_POSITIVE_FROM:
+            return "positive", ev, f"hCG {iu_per_l:g} [IU]/L on {when}, at or above {HCG_POSITIVE_FROM:g} (positive)"
+        return "unreadable", ev, f"quantitative hCG {iu_per_l:g} [IU]/L on {when} is equivocal; a person decides"
     if text in _POSITIVE_TEXT:
         return "positive", ev, f"pregnancy test positive on {when}"
     if text in _NEGATIVE_TEXT:
