@@ -80,15 +80,16 @@ class TestMeasurement:
 
         assert ("not_met", "Observation/new") == (out.result, out.evidence[0].resource)
 
-    def test_unconvertible_unit_is_unknown_and_skipped(self, rules_root):
-        """An unusable newer value is skipped for the latest usable one; alone it gives unknown."""
+    def test_unconvertible_unit_is_unknown_and_never_skipped(self, rules_root):
+        """An unusable newer value is unknown, named as evidence; an older one never stands in."""
         bad = obs("bad", "751-8", 2.0, "2026-01-12", unit="x10E9/L")
         good = obs("good", "751-8", 1.0, "2026-01-10", unit="10*9/L")
 
         alone = screen(rules_root, ANC, patient(observations=[bad]))
         both = screen(rules_root, ANC, patient(observations=[bad, good]))
 
-        assert ("unknown", "not_met") == (alone.result, both.result)
+        assert ("unknown", "unknown") == (alone.result, both.result)
+        assert ["Observation/bad"] == [e.resource for e in both.evidence]
         assert "x10E9/L" in alone.reason
 
     def test_missing_unit_is_unknown(self, rules_root):

@@ -150,6 +150,7 @@ class TestProgress:
         p.step(199)
 
         assert "screening · 200/1,000 patients · 20/s · about 40 s left" == p.line()
+        assert "200 patients screened in 10 s (20/s)" == p.summary()
 
 
 class TestShow:

@@ -207,6 +207,7 @@ def load_trial(rules_dir: Path, registry: Registry | None = None, *, plugin: str
         arms=arms,
         escalation=escalation,
         arm_notes=tuple(arms_file.data.get("notes", []) if arms_file else ()),
+        outcome_notes=tuple(outcomes_file.data.get("notes", []) if outcomes_file else ()),
         outcomes=outcomes,
         plugin=plugin,
         rules_dir=str(rules_dir),

@@ -35,7 +35,7 @@ from trialrules.fhir.datatypes import (
     codings,
     concept_text,
     observation_value,
-    reference_range,
+    reference_ranges,
     status_code,
 )
 from trialrules.fhir.references import reference_of
@@ -294,26 +294,43 @@ class RecordBuilder:
                        where, label, ".code")
         value = observation_value(r, problems)
         date: dt.date | None = None
+        effective: str | None = None
         # the usual full-date string is answered from the date cache without more calls
         raw = r.get("effectiveDateTime")
         parsed = dates.cached(raw) if type(raw) is str else None
-        if parsed is not None and not parsed.partial:
+        if parsed is not None and not parsed.partial and len(str(raw)) == 10:
             date = parsed.first
-        elif "effectiveDateTime" in r:
-            date = self._point(r["effectiveDateTime"], label, where, ".effectiveDateTime")
-        elif "effectiveInstant" in r:
-            date = self._point(r["effectiveInstant"], label, where, ".effectiveInstant")
-        elif "effectivePeriod" in r:
-            p = r["effectivePeriod"]
-            key = "end" if isinstance(p, dict) and "end" in p else "start"
-            if isinstance(p, dict) and key in p:
-                date = self._point(p[key], label, where, f".effectivePeriod.{key}")
-        if date is None and "issued" in r:
-            date = self._point(r["issued"], label, where, ".issued")
-        rr = reference_range(r["referenceRange"], problems) if "referenceRange" in r else None
+        else:
+            key, path = None, ""
+            if "effectiveDateTime" in r:
+                key, path = r["effectiveDateTime"], ".effectiveDateTime"
+            elif "effectiveInstant" in r:
+                key, path = r["effectiveInstant"], ".effectiveInstant"
+            elif "effectivePeriod" in r:
+                p = r["effectivePeriod"]
+                side = "end" if isinstance(p, dict) and "end" in p else "start"
+                if isinstance(p, dict) and side in p:
+                    key, path = p[side], f".effectivePeriod.{side}"
+            if path:
+                date, effective = self._effective(key, label, where, path)
+        # ``issued`` never stands in for effective[x] (CONTRACT.md section 5): a result
+        # without a date is shown as such and judged only where its date would not matter.
+        rr = reference_ranges(r["referenceRange"], problems) if "referenceRange" in r else ()
         if problems:
             self._flush(where, label)
-        self.observations.append(Observation(rid, codes, value, date, rr, status))
+        self.observations.append(Observation(rid, codes, value, date, rr, status, effective))
+
+    def _effective(self, value: Any, label: str, where: Where, path: str) -> tuple[dt.date | None, str | None]:
+        """An Observation's effective[x]: (the day as written when it gives one, the dateTime
+        as written when it says more or less than a day)."""
+        parsed = self._parse(value, "dateTime", label, where, path)
+        if parsed is None:
+            return None, None
+        if parsed.partial:
+            self._warn(f"{value!r} gives only {parsed.describe()}; the result is judged only where every "
+                       "day it may mean agrees", where, label, path)
+            return None, value
+        return parsed.first, (value if len(value) > 10 else None)
 
     def _condition(self, r: dict[str, Any], where: Where, rid: str) -> None:
         verification = status_code(r.get("verificationStatus"))

@@ -173,6 +173,6 @@ def summary_line(verdicts: Iterable[str], errors: int) -> str:
         n[v] += 1
         total += 1
     return (
-        f"{total} screened: {n['eligible']} eligible, {n['ineligible']} ineligible, "
-        f"{n['needs_review']} need review; {errors} input error{'' if errors == 1 else 's'}"
+        f"{total:,} screened: {n['eligible']:,} eligible, {n['ineligible']:,} ineligible, "
+        f"{n['needs_review']:,} need review; {errors:,} input error{'' if errors == 1 else 's'}"
     )

@@ -26,7 +26,7 @@ from typing import Any
 
 from trialrules import DerivedValue, Evidence
 
-__all__ = ["infection_test"]
+__all__ = ["gene_therapy_recorded", "infection_test"]
 
 
 def _verdict(value: Any, positive: Any, negative: Any, pos_text: set[str], neg_text: set[str]) -> str:
@@ -88,3 +88,37 @@ def infection_test(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
     if verdict == "negative":
         return DerivedValue(0, evidence=(ev,), reason=f"{shown}: negative")
     return DerivedValue(None, evidence=(ev,), reason=f"{shown}, neither positive nor negative: a person reads it")
+
+
+def gene_therapy_recorded(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
+    """1 when a medication on record is in the gene-therapy set, else 0.
+
+    Exclusion 13 always asks a person (its attestation is part of the rule), and gene-therapy
+    products have no RxNorm code a published list gives us: a medication coded only in
+    RxNorm cannot be recognised here. It is not read as absence silently: the reason names
+    those records for the person whose attestation decides them.
+    """
+    gene = ctx.valueset(args["valueset"])
+    unread: list[str] = []
+    for med in ctx.patient.medications:
+        if (med.status or "").lower() in {"entered-in-error", "cancelled", "not-taken", "draft"}:
+            continue
+        start = med.start or med.end
+        if start is not None and start > ctx.as_of:
+            continue
+        ref = med.reference
+        shown = next((c.display for c in med.codes if c.display), med.codes[0].code if med.codes else med.id)
+        if gene.matches_any(med.codes):
+            ev = Evidence(ref, shown, None, med.start or med.end)
+            return DerivedValue(1, evidence=(ev,), reason=f"gene therapy product on record: {shown} ({ref})")
+        if not any(c.system in gene.systems() or _atc(c.system) for c in med.codes):
+            unread.append(f"{shown} ({ref})")
+    if unread:
+        listed = "; ".join(unread[:5]) + (" ..." if len(unread) > 5 else "")
+        return DerivedValue(0, reason=(f"no ATC-coded gene therapy on record; {len(unread)} medication(s) coded only in "
+                                       f"other systems cannot be recognised here and are left to the attestation: {listed}"))
+    return DerivedValue(0, reason="no gene therapy product on record")
+
+
+def _atc(system: str | None) -> bool:
+    return (system or "").rstrip("/").lower().endswith("whocc.no/atc")
