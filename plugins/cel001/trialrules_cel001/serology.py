@@ -38,9 +38,15 @@ def viral_load_detectable(ctx: FunctionContext, args: Mapping[str, Any]) -> Deri
     name = concept.replace("_", " ").upper()
     if isinstance(value, Quantity):
         ev = (Evidence(f"Observation/{obs.id}", value.value, value.unit, obs.date),)
-        high = obs.reference_range.high if obs.reference_range else None
-        if high is None:
-            return DerivedValue(None, evidence=ev, reason=f"{name} {value.value:g} {value.unit} on {when} has no reference range to judge it by")
+        # Viral-load ranges do not differ by sex or age: a range restricted to a population
+        # is not used, and ranges that disagree leave the value unjudged.
+        highs = {(r.high.value, r.high.unit) for r in obs.reference_ranges
+                 if r.high is not None and not r.applies_to and r.age_low is None and r.age_high is None}
+        if len(highs) != 1:
+            why = "no reference range" if not highs else "reference ranges that disagree"
+            return DerivedValue(None, evidence=ev, reason=f"{name} {value.value:g} {value.unit} on {when} has {why} to judge it by")
+        ((high_value, high_unit),) = highs
+        high = Quantity(high_value, high_unit)
         if high.unit == value.unit:
             limit = high.value
         elif high.unit and value.unit and units.is_convertible(high.unit, value.unit):
