@@ -601,6 +601,11 @@ class ScreeningResult:
     #: views read the rule definitions from it to say what data a to-do item needs.
     definition: Any = field(default=None, eq=False, repr=False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickles travel without the compiled trial (closures do not pickle); the views
+        # then fall back to the reasons alone.
+        return (ScreeningResult, (self.patient, self.trial, self.as_of, self.verdict, self.criteria))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of CONTRACT.md section 2."""
         from trialrules.converters import converter

@@ -53,8 +53,8 @@ def codings(concept: Any) -> tuple[Coding, ...]:
             code = c.get("code")
             if type(code) is str and code:
                 system, display = c.get("system"), c.get("display")
-                found = _CODINGS.get((code, system, display)) if type(display) is str or display is None \
-                    else None
+                found = _CODINGS.get((code, system, display)) if (type(display) is str or display is None) \
+                    and (type(system) is str or system is None) else None  # a dict is no key
                 out.append(found if found is not None else coding(code, system, display))
     return tuple(out)
 
@@ -92,7 +92,14 @@ def status_code(value: Any) -> str | None:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    return _float(value)
+
+
+def _float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float: infinite, a value no limit can judge
+        return float("inf") if value > 0 else float("-inf")
 
 
 #: Quantity.comparator values that make the amount a bound (``ad``, "sufficient to
@@ -133,7 +140,7 @@ def quantity(raw: Any, path: str, problems: Problems) -> Quantity | None:
         value, code = raw.get("value"), raw.get("code")
         if (type(value) is int or (type(value) is float and math.isfinite(value))) and type(code) is str \
                 and code and raw.get("system", UCUM) == UCUM and "comparator" not in raw:
-            return _shared_quantity(float(value), code)
+            return _shared_quantity(_float(value), code)
     else:
         problems.append(("is not a Quantity object", path))
         return None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +41,7 @@ from trialrules.fhir.datatypes import (
 )
 from trialrules.fhir.references import reference_of
 from trialrules.fhir.where import Where, message
+from trialrules.limits import MAX_WINDOW_DAYS
 from trialrules.models import (
     Allergy,
     Coding,
@@ -62,6 +64,8 @@ MEDICATION_SKIP = {
     "MedicationAdministration": frozenset({"entered-in-error", "not-done"}),
     # a draft was never ordered; a cancelled order was never given
     "MedicationRequest": frozenset({"entered-in-error", "cancelled", "draft"}),
+    # a cancelled or declined dispense never reached the patient
+    "MedicationDispense": frozenset({"entered-in-error", "cancelled", "declined"}),
 }
 PROCEDURE_SKIP = frozenset({"entered-in-error", "not-done", "preparation"})
 IMMUNIZATION_SKIP = frozenset({"entered-in-error", "not-done"})
@@ -76,6 +80,7 @@ SUBJECT_FIELD = {
     "MedicationStatement": "subject",
     "MedicationAdministration": "subject",
     "MedicationRequest": "subject",
+    "MedicationDispense": "subject",
     "Procedure": "subject",
     "AllergyIntolerance": "patient",
     "Immunization": "patient",
@@ -138,6 +143,7 @@ class RecordBuilder:
             "MedicationStatement": self._medication,
             "MedicationAdministration": self._medication,
             "MedicationRequest": self._medication,
+            "MedicationDispense": self._medication,
             "Procedure": self._procedure,
             "AllergyIntolerance": self._allergy,
             "Immunization": self._immunization,
@@ -362,11 +368,27 @@ class RecordBuilder:
         end: dt.date | None = None
         if kind == "MedicationRequest":
             start, end = self._request_dates(r, label, where)
+        elif kind == "MedicationDispense":
+            start, end = self._dispense_dates(r, label, where)
         elif "effectiveDateTime" in r:
             start, end = self._span(r["effectiveDateTime"], label, where, ".effectiveDateTime")
         elif "effectivePeriod" in r:
             start, end = self._period(r["effectivePeriod"], label, where, ".effectivePeriod")
         self.medications.append(Medication(rid, codes, start, end, status, kind, ingredients, text))
+
+    def _dispense_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[dt.date | None, dt.date | None]:
+        """whenHandedOver (else whenPrepared) to the end of the days' supply, when given in days:
+        a drug dispensed for 28 days may be taken until the last of them."""
+        key = "whenHandedOver" if "whenHandedOver" in r else "whenPrepared"
+        if key not in r:
+            return None, None
+        start, end = self._span(r[key], label, where, "." + key)
+        supply = r.get("daysSupply")
+        days = supply.get("value") if isinstance(supply, dict) and supply.get("code", "d") == "d" else None
+        if end is not None and isinstance(days, (int, float)) and not isinstance(days, bool) \
+                and 0 < days <= MAX_WINDOW_DAYS:
+            end = end + dt.timedelta(days=math.ceil(days) - 1)
+        return start, end
 
     def _request_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[dt.date | None, dt.date | None]:
         """authoredOn, narrowed or widened by dosageInstruction timing bounds."""

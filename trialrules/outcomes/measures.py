@@ -72,6 +72,9 @@ DOMAINS_READ: dict[str, tuple[str, ...]] = {
     "pk": ("pc", "ex", "dm"),
     "escalation": ("ae", "ex", "dm"),
 }
+#: DM columns only the time-to-event measures read (others do not name their problems).
+_TTE_ONLY_COLUMNS = frozenset({"DTHDTC", "RFPENDTC", "RFSTDTC"})
+_TTE = frozenset({"os", "pfs", "efs", "dor"})
 #: Named records listed in a note before "and N more" (the JSON lists all).
 NOTE_LIST_LIMIT = 10
 
@@ -1088,8 +1091,8 @@ def run_measures(
                     else:
                         entry["results"] = list(output)
             domains = DOMAINS_READ.get(name, REQUIRED_DOMAINS.get(name, ()))
-            problems = study.problems_in(domains)
-            imputed = study.imputations_in(domains)
+            problems = [p for p in study.problems_in(domains) if name in _TTE or p.column not in _TTE_ONLY_COLUMNS]
+            imputed = [i for i in study.imputations_in(domains) if name in _TTE or i.column not in _TTE_ONLY_COLUMNS]
             entry["unusable_records"] = [p.as_dict() for p in problems]
             entry["imputed_dates"] = [i.as_dict() for i in imputed]
             if problems:
