@@ -32,6 +32,8 @@ SYSTEMS: dict[str, str] = {
     "cvx": "http://hl7.org/fhir/sid/cvx",
     "cpt": "http://www.ama-assn.org/go/cpt",
     "ucum": "http://unitsofmeasure.org",
+    # NCI Thesaurus, as HL7 (terminology.hl7.org CodeSystem v3-nciThesaurus) and mCODE name it
+    "ncit": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl",
     "local": "urn:trialrules:local",
 }
 _HIERARCHICAL = {SYSTEMS["icd10cm"], SYSTEMS["icd10"], SYSTEMS["atc"]}

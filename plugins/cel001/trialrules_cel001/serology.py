@@ -37,7 +37,7 @@ def viral_load_detectable(ctx: FunctionContext, args: Mapping[str, Any]) -> Deri
     value, when = obs.value, obs.date.isoformat() if obs.date else "?"
     name = concept.replace("_", " ").upper()
     if isinstance(value, Quantity):
-        ev = (Evidence(f"Observation/{obs.id}", value.value, value.unit, obs.date),)
+        ev = (Evidence(obs.reference, value.value, value.unit, obs.date),)
         # Viral-load ranges do not differ by sex or age: a range restricted to a population
         # is not used, and ranges that disagree leave the value unjudged.
         highs = {(r.high.value, r.high.unit) for r in obs.reference_ranges
@@ -59,7 +59,7 @@ def viral_load_detectable(ctx: FunctionContext, args: Mapping[str, Any]) -> Deri
                             f"{name} {value.value:g} {value.unit} on {when} is {word} the upper limit of its range ({limit:g}): "
                             + ("detectable" if found else "not detectable"))
     shown = value.display or value.code if isinstance(value, Coding) else str(value)
-    ev = (Evidence(f"Observation/{obs.id}", shown, None, obs.date),)
+    ev = (Evidence(obs.reference, shown, None, obs.date),)
     text = shown.strip().casefold()
     if (isinstance(value, Coding) and positives.matches(value)) or text in _DETECTED:
         return DerivedValue(1, None, ev, f"{name} on {when} was {shown!r}: detectable")
