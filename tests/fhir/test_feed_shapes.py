@@ -160,3 +160,32 @@ class TestPerformanceStatusAsMcodeCodesIt:
                 f"rule: {{measurement: {{concept: {concept}, op: '>=', value: 50, window: {{days: 28}}}}}}\n")
         record = read(patient_bundle(performance_status(code, value, f"{concept}-1")))
         assert screen(rules_root, record, rule, "inclusion/inc01_ps").result == expected
+
+
+class TestReferencesResolveAgainstTheEntryBase:
+    """In the shape of the R4 example bundle-references: relative references are relative to
+    the service base of the referencing entry's fullUrl."""
+
+    def _obs(self, oid: str, ref: str) -> dict[str, Any]:
+        return {"resourceType": "Observation", "id": oid, "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "89247-1"}]},
+                "subject": {"reference": ref}, "effectiveDateTime": "2026-01-10", "valueInteger": 1}
+
+    def test_same_base_other_base_no_base(self) -> None:
+        doc = {"resourceType": "Bundle", "type": "collection", "entry": [
+            {"fullUrl": "http://example.org/fhir/Patient/23",
+             "resource": {"resourceType": "Patient", "id": "23", "birthDate": "1960-03-02", "gender": "male"}},
+            {"fullUrl": "http://example.org/fhir/Observation/1", "resource": self._obs("1", "Patient/23")},
+            {"fullUrl": "http://other.example/fhir/Observation/2", "resource": self._obs("2", "Patient/23")},
+            {"resource": self._obs("3", "Patient/23")},
+            {"fullUrl": "http://example.org/fhir/Observation/4",
+             "resource": self._obs("4", "http://other.example/fhir/Patient/23")},
+            {"fullUrl": "http://example.org/fhir/Observation/5",
+             "resource": self._obs("5", "http://example.org/fhir/Patient/23/_history/2")},
+        ]}
+        record = read(doc)
+        assert [o.id for o in record.observations] == ["1", "3", "5"]
+        assert len(record.warnings) == 2
+        assert "subject 'Patient/23' (that is 'http://other.example/fhir/Patient/23') is not this Bundle's " \
+               "Patient; skipped" in record.warnings[0]
+        assert "Observation/4" in record.warnings[1]
