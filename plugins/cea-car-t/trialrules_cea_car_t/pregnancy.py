@@ -21,8 +21,11 @@ __all__ = ["classify_latest_test", "negative_pregnancy_test", "positive_pregnanc
 #: hCG results are compared in this unit; the core converts every UCUM form of it
 #: (m[IU]/mL, [iU]/L, u[IU]/mL, ...).
 _HCG_UNIT = "[IU]/L"
-#: Below this serum hCG (in [IU]/L) a quantitative test is read as negative.
+#: Below this hCG (in [IU]/L) a quantitative test is read as negative, at or above
+#: HCG_POSITIVE_FROM as positive; in between it is equivocal and a person decides
+#: (the usual laboratory reading: < 5 mIU/mL negative, >= 25 mIU/mL positive).
 HCG_NEGATIVE_BELOW = 5.0
+HCG_POSITIVE_FROM = 25.0
 
 
 def _evidence(obs: Any) -> Evidence:
@@ -46,8 +49,10 @@ def _read(obs: Any) -> tuple[Any, str]:
                  else iu_per_l <= HCG_NEGATIVE_BELOW if value.comparator == "<" else False)
         if below:
             return "negative", ""
-        return None, (f"quantitative hCG {value.comparator or ''}{iu_per_l:g} [IU]/L is not below "
-                      f"{HCG_NEGATIVE_BELOW:g}: a person decides")
+        if value.comparator in (None, ">", ">=") and iu_per_l >= HCG_POSITIVE_FROM:
+            return "positive", ""
+        return None, (f"quantitative hCG {value.comparator or ''}{iu_per_l:g} [IU]/L is between "
+                      f"{HCG_NEGATIVE_BELOW:g} and {HCG_POSITIVE_FROM:g} (equivocal): a person decides")
     reading = qualitative.reading_of(value)
     if reading in ("positive", "negative"):
         return reading, ""
@@ -61,9 +66,8 @@ def classify_latest_test(ctx: FunctionContext, days: int) -> tuple[str, tuple[Ev
 
     Returns:
         ``(status, evidence, reason)`` with status ``"positive"``, ``"negative"``,
-        ``"none"`` (no test in the window) or ``"unreadable"`` (e.g. a quantitative hCG of
-        5 [IU]/L or more, which a tumour can also raise: a person decides; or an
-        equivocal result).
+        ``"none"`` (no test in the window) or ``"unreadable"`` (an equivocal quantitative
+        hCG of 5 to 25 [IU]/L, or an equivocal coded result: a person decides).
     """
     found = ctx.latest("pregnancy_test", days, _read)
     ev = tuple(_evidence(o) for o in found.results)

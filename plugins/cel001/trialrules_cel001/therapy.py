@@ -31,6 +31,15 @@ def _drug_key(entry: Any) -> str:
     return str(entry.display).strip().lower() if entry.display else f"{entry.system}|{entry.code}"
 
 
+def _is_antibody(key: str, med: Any) -> bool:
+    """A monoclonal antibody: INN stem -mab, or ATC L01F (monoclonal antibodies and conjugates)."""
+    names = [key, *((c.display or "").lower() for c in (*med.codes, *med.ingredients))]
+    if any(n.split(" ")[0].split("-")[0].endswith("mab") for n in names if n):
+        return True
+    return any((c.system or "").rstrip("/").endswith("whocc.no/atc") and c.code.upper().startswith("L01F")
+               for c in med.codes)
+
+
 def _label(med: Any) -> str:
     for c in (*med.codes, *med.ingredients):
         if c.display:
@@ -42,9 +51,11 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
     """Distinct lines of systemic anticancer therapy started on or before the as-of date.
 
     A line is the set of drugs started within 28 days of its first drug. A later drug
-    that is not part of the current regimen starts a new line, and so does any drug
-    started after more than 120 days without systemic therapy. Drugs are told apart by
-    their code (an ingredient coded once in RxNorm and once in ATC counts as two drugs).
+    that is not part of the current regimen starts a new line, unless it is a monoclonal
+    antibody added while the regimen still runs; any drug started after more than 120
+    days without systemic therapy starts a new line. Drugs are told apart by the value-set
+    entry they match, named where it has a name (RxNorm, ATC and products of one
+    ingredient are one drug).
     """
     matcher = ctx.valueset(str(args.get("valueset", "systemic_anticancer_therapy")))
     dated: list[tuple[dt.date, dt.date, str, Any]] = []
@@ -82,10 +93,13 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
     line_start = last_end = dt.date.min
     for start, items in groups.items():  # drugs started the same day belong together
         keys = {i[2] for i in items}
+        # An antibody added to a regimen that is still running (bevacizumab joining FOLFOX
+        # in cycle 3) is the same line, not a second one.
+        add_on = bool(lines) and last_end >= start and all(_is_antibody(i[2], i[3]) for i in items)
         new_line = (
             not lines
             or (start - last_end).days > GAP_DAYS
-            or (start > line_start + dt.timedelta(days=REGIMEN_DAYS) and not keys <= regimen)
+            or (start > line_start + dt.timedelta(days=REGIMEN_DAYS) and not keys <= regimen and not add_on)
         )
         if new_line:
             lines.append([])
