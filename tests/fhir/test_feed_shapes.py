@@ -89,3 +89,74 @@ class TestMedicationDispense:
     def test_a_dispense_that_never_reached_the_patient(self, rules_root: Path, status: str) -> None:
         record = read(patient_bundle(dispense("2026-01-10T16:20:00Z", status=status)))
         assert screen(rules_root, record, WASHOUT, "exclusion/exc01_chemo").result == "not_met"
+
+
+def blood_pressure(systolic: float | None, diastolic: float = 80) -> dict[str, Any]:
+    """In the shape of the R4 example observation-example-bloodpressure: a panel with components."""
+    def component(code: str, display: str, value: float | None) -> dict[str, Any]:
+        c: dict[str, Any] = {"code": {"coding": [{"system": "http://loinc.org", "code": code, "display": display}]}}
+        if value is None:
+            c["dataAbsentReason"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                                                 "code": "not-performed"}]}
+        else:
+            c["valueQuantity"] = {"value": value, "unit": "mmHg", "system": "http://unitsofmeasure.org",
+                                  "code": "mm[Hg]"}
+        return c
+
+    return {"resourceType": "Observation", "id": "blood-pressure", "status": "final",
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                      "code": "vital-signs"}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9",
+                                 "display": "Blood pressure panel with all children optional"}]},
+            "subject": {"reference": "Patient/pat1"}, "effectiveDateTime": "2026-01-10",
+            "component": [component("8480-6", "Systolic blood pressure", systolic),
+                          component("8462-4", "Diastolic blood pressure", diastolic)]}
+
+
+BP_RULE = """
+id: inc01_bp
+text: Systolic blood pressure < 160 mmHg.
+rule: {measurement: {concept: systolic_bp, op: "<", value: 160, unit: "mm[Hg]", window: {days: 28}}}
+"""
+
+
+class TestComponents:
+    @pytest.mark.parametrize(("systolic", "expected"), [(159, "met"), (160, "not_met"), (None, "unknown")])
+    def test_blood_pressure_component_decides(self, rules_root: Path, systolic: float | None, expected: str) -> None:
+        record = read(patient_bundle(blood_pressure(systolic)))
+        result = screen(rules_root, record, BP_RULE, "inclusion/inc01_bp")
+        assert result.result == expected
+        if expected != "unknown":
+            assert result.evidence[0].resource == "Observation/blood-pressure#component[0]"
+            assert result.evidence[0].date == dt.date(2026, 1, 10)  # the parent's date
+
+    def test_a_component_without_a_code_is_named(self) -> None:
+        obs = blood_pressure(120)
+        obs["component"].append({"valueQuantity": {"value": 1}})
+        record = read(patient_bundle(obs))
+        assert any("component has no coded code" in w and ".component[2].code" in w for w in record.warnings)
+
+
+def performance_status(code: dict[str, str], value: int, rid: str) -> dict[str, Any]:
+    """In the shape of mCODE STU4's lansky-performance-status-brian-l / karnofsky examples."""
+    return {"resourceType": "Observation", "id": rid, "status": "final",
+            "code": {"coding": [code]}, "subject": {"reference": "Patient/pat1"},
+            "effectiveDateTime": "2026-01-12", "valueInteger": value,
+            "method": {"coding": [{"system": "http://snomed.info/sct", "code": "5880005"}]}}
+
+
+LANSKY = {"system": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl", "code": "C38144"}
+KARNOFSKY = {"system": "http://loinc.org", "code": "89243-0", "display": "Karnofsky Performance Status score"}
+
+
+class TestPerformanceStatusAsMcodeCodesIt:
+    @pytest.mark.parametrize(("concept", "code", "value", "expected"), [
+        ("lansky", LANSKY, 50, "met"), ("lansky", LANSKY, 40, "not_met"),
+        ("karnofsky", KARNOFSKY, 50, "met"), ("karnofsky", KARNOFSKY, 40, "not_met"),
+    ])
+    def test_score_of_50_or_more(self, rules_root: Path, concept: str, code: dict[str, str], value: int,
+                                 expected: str) -> None:
+        rule = (f"id: inc01_ps\ntext: Lansky or Karnofsky score ≥ 50.\n"
+                f"rule: {{measurement: {{concept: {concept}, op: '>=', value: 50, window: {{days: 28}}}}}}\n")
+        record = read(patient_bundle(performance_status(code, value, f"{concept}-1")))
+        assert screen(rules_root, record, rule, "inclusion/inc01_ps").result == expected

@@ -325,6 +325,29 @@ class RecordBuilder:
         if problems:
             self._flush(where, label)
         self.observations.append(Observation(rid, codes, value, date, rr, status, effective))
+        if "component" in r:
+            self._components(r["component"], where, rid, date, status, effective)
+
+    def _components(self, components: Any, where: Where, rid: str, date: dt.date | None,
+                    status: str | None, effective: str | None) -> None:
+        """Each coded component (blood pressure's systolic and diastolic, a QTc inside an ECG)
+        as an observation of its own: the component's code, value and reference range with
+        the parent's date and status, named ``Observation/id#component[i]`` in evidence."""
+        for i, c in enumerate(components if type(components) is list else ()):
+            codes = codings(c.get("code")) if type(c) is dict else ()
+            at = f".component[{i}]"
+            if not codes:
+                self._warn("component has no coded code; it cannot match any value set", where,
+                           "Observation/" + rid, at + ".code")
+                continue
+            label = f"Observation/{rid}#component[{i}]"
+            value = observation_value(c, self._problems)
+            rr = reference_ranges(c["referenceRange"], self._problems) if "referenceRange" in c else ()
+            for text, path in self._problems:
+                self._warn(text, where, label, at + path)
+            self._problems.clear()
+            self.observations.append(Observation(f"{rid}#component[{i}]", codes, value, date, rr, status,
+                                                 effective))
 
     def _effective(self, value: Any, label: str, where: Where, path: str) -> tuple[dt.date | None, str | None]:
         """An Observation's effective[x]: (the day as written when it gives one, the dateTime
