@@ -10,78 +10,71 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity, qualitative, units
+from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity, units
 
 __all__ = ["viral_load_detectable"]
 
-def _reading(obs: Any, name: str) -> tuple[Any, str]:
-    """One viral load as (1 detectable / 0 not, sentence), or (None, why it cannot be read)."""
-    value = obs.value
-    when = obs.date.isoformat() if obs.date else (obs.effective or "?")
-    if isinstance(value, Quantity):
-        # Viral-load ranges do not differ by sex or age: a range restricted to a population
-        # is not used, and ranges that disagree leave the value unjudged.
-        highs = {(r.high.value, r.high.unit) for r in obs.reference_ranges
-                 if r.high is not None and not r.applies_to and r.age_low is None and r.age_high is None}
-        shown = f"{value.comparator or ''}{value.value:g} {value.unit}"
-        if len(highs) != 1:
-            why = "no reference range" if not highs else "reference ranges that disagree"
-            return None, f"{name} {shown} on {when} has {why} to judge it by"
-        ((high_value, high_unit),) = highs
-        if high_unit == value.unit:
-            limit = high_value
-        elif high_unit and value.unit and units.is_convertible(high_unit, value.unit):
-            limit = units.convert(high_value, high_unit, value.unit)
-        else:
-            return None, f"{name} on {when}: the unit {value.unit!r} does not convert to its range's"
-        above = FunctionContext.compare(value.value, value.comparator, ">", limit)
-        if above is None:
-            return None, f"{name} {shown} on {when} is a bound that does not settle the upper limit ({limit:g})"
-        word = "above" if above == "met" else "not above"
-        return (1 if above == "met" else 0), (
-            f"{name} {shown} on {when} is {word} the upper limit of its range ({limit:g}): "
-            + ("detectable" if above == "met" else "not detectable"))
-    shown = value.display or value.code if isinstance(value, Coding) else str(value)
-    reading = qualitative.reading_of(value)
-    if reading == "positive":
-        return 1, f"{name} on {when} was {shown!r}: detectable"
-    if reading == "negative":
-        return 0, f"{name} on {when} was {shown!r}: not detectable"
-    return None, f"{name} on {when} was {shown!r}, which cannot be read as detected or not"
+_DETECTED = frozenset({"positive", "detected", "reactive"})
+_NOT_DETECTED = frozenset({"negative", "not detected", "undetectable", "non-reactive", "nonreactive"})
+
+
+def _reader(ctx: FunctionContext) -> Any:
+    positives, negatives = ctx.valueset("positive_results"), ctx.valueset("negative_results")
+
+    def read(obs: Any) -> tuple[Any, str]:
+        """1 detectable, 0 not, or (None, why) when the result cannot be judged."""
+        value = obs.value
+        if isinstance(value, Quantity):
+            # Viral-load ranges do not differ by sex or age: a range restricted to a
+            # population is not used, and ranges that disagree leave the value unjudged.
+            highs = {(r.high.value, r.high.unit) for r in obs.reference_ranges
+                     if r.high is not None and not r.applies_to and r.age_low is None and r.age_high is None}
+            if len(highs) != 1:
+                return None, f"{value.value:g} {value.unit} has {'no reference range' if not highs else 'ranges that disagree'}"
+            ((limit, limit_unit),) = highs
+            if limit_unit != value.unit:
+                if not (limit_unit and value.unit and units.is_convertible(limit_unit, value.unit)):
+                    return None, f"the unit {value.unit!r} does not convert to its range's"
+                limit = units.convert(limit, limit_unit, value.unit)
+            if value.comparator in ("<", "<="):  # a bound: decides only when the bound is within range
+                return (0, "") if value.value <= limit else (None, f"{value.comparator}{value.value:g} may be on either side of {limit:g}")
+            if value.comparator in (">", ">="):
+                if value.value > limit or (value.comparator == ">" and value.value == limit):
+                    return 1, ""
+                return None, f"{value.comparator}{value.value:g} may be on either side of {limit:g}"
+            return (1 if value.value > limit else 0), ""
+        shown = (value.display or value.code) if isinstance(value, Coding) else str(value)
+        text = shown.strip().casefold()
+        if (isinstance(value, Coding) and positives.matches(value)) or text in _DETECTED:
+            return 1, ""
+        if (isinstance(value, Coding) and negatives.matches(value)) or text in _NOT_DETECTED:
+            return 0, ""
+        return None, f"{shown!r} cannot be read as detected or not"
+
+    return read
 
 
 def viral_load_detectable(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
-    """1 when the newest viral load in the window is detectable, 0 when it is not, None
+    """1 when the latest viral load in the window is detectable, 0 when it is not, None
     (unknown) when there is none or it cannot be judged (a number without a range, a unit
-    that does not convert to the range's, a bound that does not settle it, results at the
-    same time that disagree). An older load never stands in for a newer one.
+    that does not convert to the range's, same-day results that disagree).
 
     Args (the rule's ``args``): ``concept`` (a LOINC value set, e.g. hbv_dna), ``days`` (28).
     """
     concept = str(args["concept"])
-    days = int(args.get("days", 28))
-    name = concept.replace("_", " ").upper()
-    sentences: dict[str, str] = {}
-
-    def read(obs: Any) -> tuple[Any, str]:
-        verdict, text = _reading(obs, name)
-        if verdict is None:
-            return None, text
-        sentences[obs.reference] = text
-        return verdict, ""
-
-    found = ctx.latest(concept, days, read)
+    found = ctx.latest(concept, int(args.get("days", 28)), _reader(ctx))
     evidence = tuple(_evidence(o) for o in found.results)
-    if not found.results:
-        return DerivedValue(None, reason=f"no {concept.replace('_', ' ')} result in the {days} days up to {ctx.as_of.isoformat()}")
     if found.value is None:
         return DerivedValue(None, evidence=evidence, reason=found.reason)
-    return DerivedValue(found.value, None, evidence, "; ".join(sentences[o.reference] for o in found.results))
+    when = ", ".join(sorted({o.date.isoformat() for o in found.results if o.date}))
+    word = "detectable" if found.value else "not detectable"
+    return DerivedValue(found.value, None, evidence, f"{concept.replace('_', ' ')} on {when}: {word}")
 
 
 def _evidence(obs: Any) -> Evidence:
     value = obs.value
     if isinstance(value, Quantity):
-        return Evidence(obs.reference, value.value if value.comparator is None else f"{value.comparator}{value.value:g}",
-                        value.unit, obs.date)
-    return Evidence(obs.reference, value.display or value.code if isinstance(value, Coding) else value, None, obs.date)
+        return Evidence(obs.reference, value.value, value.unit, obs.date)
+    if isinstance(value, Coding):
+        return Evidence(obs.reference, value.display or value.code, None, obs.date)
+    return Evidence(obs.reference, value, None, obs.date)
