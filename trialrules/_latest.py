@@ -178,14 +178,14 @@ def sort_key(obs: Observation, when: When | None) -> tuple[Any, ...]:
 
 def in_window(observations: Iterable[Observation], start: dt.date | None, as_of: dt.date,
               when: Callable[[Observation], When | None] = when_of) -> list[Candidate]:
-    """Every result that is, or may be, inside the window, in :func:`sort_key` order."""
+    """Every result that is, or may be, inside the window, in the order given (give them in
+    :func:`sort_key` order, as ``PatientIndex.observations`` does: sorted once per patient)."""
     out = []
     for obs in observations:
         w = when(obs)
         where = placement(w, start, as_of)
         if where in (IN, MAYBE):
             out.append(Candidate(obs, w, where == IN))
-    out.sort(key=lambda c: sort_key(c.obs, c.when))
     return out
 
 
