@@ -83,8 +83,9 @@ def export_key(export: Path) -> str:
     package = Path(trialrules.__file__).parent
     for source in sorted([package / "models.py", *(package / "fhir").glob("*.py")]):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
-    for path in sorted(p for p in export.iterdir() if p.is_file()):
-        digest.update(f"{path.name}\0{path.stat().st_size}\0".encode())
+    # Every file below the export (a manifest may list files in sub-folders).
+    for path in sorted(p for p in export.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(export)}\0{path.stat().st_size}\0".encode())
         with path.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
