@@ -325,7 +325,8 @@ def _population(args: argparse.Namespace, engine: Engine, trial_ids: list[str] |
         if not Path(name).is_dir():
             raise UsageError(f"--engine {args.engine} screens a Bulk export directory; {name!r} is not one")
     ids = trial_ids if trial_ids is not None else sorted(engine.registry.trials)
-    print(f"trialrules screen: {engine_note(engine, ids, args.engine)}", file=sys.stderr)
+    if not args.quiet:
+        print(f"trialrules screen: {engine_note(engine, ids, args.engine)}", file=sys.stderr)
 
     def read(name: str, on_error: Any) -> Any:
         return population_records(Path(name), engine, ids, args.engine, on_error, spark_master=args.spark_master)
