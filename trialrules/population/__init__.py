@@ -22,6 +22,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from trialrules.api import Engine
 from trialrules.models import InputFailure, PatientRecord, evolve
@@ -53,13 +54,21 @@ def population_records(
     cache_root: Path | None = None,
 ) -> Iterator[PatientRecord]:
     """Each patient of the export, holding the Observations the trials' value sets
-    select in SQL, in the reader's order; ``on_error`` gets each failure in place."""
+    select in SQL, in the reader's order; ``on_error`` gets each failure in place.
+
+    The ingest (or the cache) and the engine are ready before this returns, so their
+    problems (:class:`~trialrules.errors.TrialRulesError`) come before any output."""
     store = ingest(export, engine.registry, cache_root)
     sql = backend(engine_name, spark_master)
+    return _records(store, sql, _codes(engine, trial_ids), on_error)
+
+
+def _records(store: Store, sql: Any, codes: list[tuple[str | None, str, bool]],
+             on_error: Callable[[InputFailure], None]) -> Iterator[PatientRecord]:
     try:
         failures = store.failures()
         next_failure = 0
-        rows = sql.observations(store, _codes(engine, trial_ids))
+        rows = sql.observations(store, codes)
         row = next(rows, None)
         for ordinal, blob in store.patients():
             while next_failure < len(failures) and failures[next_failure][0] < ordinal:
