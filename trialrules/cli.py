@@ -298,7 +298,9 @@ def _screen_input(engine: Engine, name: str, trial_ids: list[str] | None, as_of:
     try:
         for record in _with_warnings(patients, progress):
             try:
-                results = list(engine.screen([record], trial_ids, as_of))
+                # a population engine may have judged the patient on its workers already
+                judged = getattr(record, "results", None)
+                results = judged() if judged is not None else list(engine.screen([record], trial_ids, as_of))
             except Exception as exc:  # an evaluation bug on one patient: the others are still screened
                 error = InputError(internal_error(exc), file=name, resource=f"Patient/{record.id}")
                 on_error(InputFailure(name, error.format_message()))
@@ -329,7 +331,8 @@ def _population(args: argparse.Namespace, engine: Engine, trial_ids: list[str] |
         print(f"trialrules screen: {engine_note(engine, ids, args.engine)}", file=sys.stderr)
 
     def read(name: str, on_error: Any) -> Any:
-        return population_records(Path(name), engine, ids, args.engine, on_error, spark_master=args.spark_master)
+        return population_records(Path(name), engine, ids, args.engine, on_error, spark_master=args.spark_master,
+                                  as_of=args.as_of or dt.date.today())
 
     return read
 
