@@ -66,7 +66,8 @@ def _latest(index: PatientIndex, codes: tuple[str, ...], as_of: dt.date, days: i
         return None
     v = best.value
     value = v.value if hasattr(v, "value") else v
-    high = best.reference_range.high.value if best.reference_range and best.reference_range.high else None
+    ranges = best.reference_ranges
+    high = ranges[0].high.value if ranges and ranges[0].high else None
     return float(value), high
 
 

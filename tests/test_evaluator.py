@@ -17,9 +17,16 @@ VALUESETS = """
   title: chemotherapy
   codes:
     - {system: rxnorm, code: "56946", display: paclitaxel, half_life_hours: 27}
+    - {system: rxnorm, code: "68446", display: pemetrexed}
     - {system: atc, code: L01, prefix: true}
 - name: live_vaccines
   codes: [{system: cvx, code: "03"}]
+- name: cancers
+  codes: [{system: icd10cm, code: C50, prefix: true}, {system: snomed, code: "254837009"}]
+- name: down_syndrome
+  codes: [{system: icd10cm, code: Q90, prefix: true}]
+- name: chromosomal_anomalies
+  codes: [{system: icd10cm, code: Q90, prefix: true}, {system: icd10cm, code: Q91, prefix: true}]
 """
 
 
@@ -73,15 +80,16 @@ class TestMeasurement:
 
         assert ("not_met", "Observation/new") == (out.result, out.evidence[0].resource)
 
-    def test_unconvertible_unit_is_unknown_and_skipped(self, rules_root):
-        """An unusable newer value is skipped for the latest usable one; alone it gives unknown."""
+    def test_unconvertible_unit_is_unknown_and_never_skipped(self, rules_root):
+        """An unusable newer value is unknown, named as evidence; an older one never stands in."""
         bad = obs("bad", "751-8", 2.0, "2026-01-12", unit="x10E9/L")
         good = obs("good", "751-8", 1.0, "2026-01-10", unit="10*9/L")
 
         alone = screen(rules_root, ANC, patient(observations=[bad]))
         both = screen(rules_root, ANC, patient(observations=[bad, good]))
 
-        assert ("unknown", "not_met") == (alone.result, both.result)
+        assert ("unknown", "unknown") == (alone.result, both.result)
+        assert ["Observation/bad"] == [e.resource for e in both.evidence]
         assert "x10E9/L" in alone.reason
 
     def test_missing_unit_is_unknown(self, rules_root):
@@ -212,6 +220,50 @@ class TestSearches:
         rec = patient(immunizations=[{"id": "i", "codes": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "03"}]}])
 
         assert "unknown" == screen(rules_root, rule, rec, kind="exclusion").result
+
+
+class TestSearchOptions:
+    ICD = "http://hl7.org/fhir/sid/icd-10-cm"
+
+    def _cond(self, code, onset, abatement=None):
+        return {"id": "c", "codes": [{"system": self.ICD, "code": code}], "onset": onset,
+                "abatement": abatement, "clinical_status": "resolved" if abatement else "active"}
+
+    @pytest.mark.parametrize(("dated_by", "expected"), [("period", "met"), ("diagnosis", "not_met")])
+    def test_diagnosed_within_tests_the_onset(self, rules_root, dated_by, expected):
+        """Diagnosed 6 years ago, record ending 4.9 years ago: within 5 years by period, not by diagnosis."""
+        rule = f"{{condition: {{valueset: cancers, window: {{years: 5}}, dated_by: {dated_by}, if_absent: not_met}}}}"
+        rec = patient(conditions=[self._cond("C50.911", "2020-01-10", "2021-03-01")])
+
+        assert expected == screen(rules_root, rule, rec, kind="exclusion").result
+
+    @pytest.mark.parametrize(("onset", "expected"), [("2021-01-15", "met"), ("2021-01-14", "not_met")])
+    def test_diagnosis_window_edges(self, rules_root, onset, expected):
+        """Five calendar years back from the as-of date is in; a day earlier is out."""
+        rule = "{condition: {valueset: cancers, window: {years: 5}, dated_by: diagnosis, if_absent: not_met}}"
+        rec = patient(conditions=[self._cond("C50.911", onset)])
+
+        assert expected == screen(rules_root, rule, rec, kind="exclusion").result
+
+    @pytest.mark.parametrize(("code", "expected"), [("Q90.9", "met"), ("Q91.3", "unknown"), ("E11.9", "not_met")])
+    def test_open_list(self, rules_root, code, expected):
+        """'such as Down syndrome': listed decides met, another chromosomal anomaly is for a person."""
+        rule = "{condition: {valueset: down_syndrome, open_list: chromosomal_anomalies, if_absent: not_met}}"
+        rec = patient(conditions=[self._cond(code, "2020-01-01")])
+
+        assert expected == screen(rules_root, rule, rec, kind="exclusion").result
+
+    def test_product_match_is_explained(self, rules_root):
+        """The reason says which ingredient name matched an RxNorm product."""
+        rule = "{medication: {valueset: chemo, if_absent: not_met}}"
+        rec = patient(medications=[{"id": "m", "status": "completed", "start": "2025-12-01", "codes": [
+            {"system": TestSearches.RX, "code": "1728072", "display": "pemetrexed 500 MG Injection"}]}])
+
+        got = screen(rules_root, rule, rec, kind="exclusion")
+
+        assert "met" == got.result
+        # RxNorm 1728072 "pemetrexed 500 MG Injection": VSAC 2.16.840.1.113762.1.4.1151.60
+        assert "matched by ingredient name pemetrexed in 'pemetrexed 500 MG Injection'" in got.reason
 
 
 class TestPersonAndAge:

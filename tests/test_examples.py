@@ -114,3 +114,16 @@ def test_text_view_opens_with_verdict_and_reason(engine, trial, path):
         assert first.criteria[0] in text
     else:
         assert "Every one of the" in text
+
+
+def test_readme_outcomes_snippet_runs(engine, monkeypatch):
+    """The README's outcomes API example runs as written and renders a report with provenance."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    (snippet,) = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "run_measures(" in b]
+    monkeypatch.chdir(ROOT)
+    scope = {"engine": engine}
+
+    exec(snippet, scope)  # noqa: S102 - the project's own documentation
+
+    assert scope["page"].startswith("<!DOCTYPE html>") and "Provenance" in scope["page"]
+    assert not [m["id"] for m in scope["doc"]["measures"] if m.get("note")]

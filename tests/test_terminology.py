@@ -98,7 +98,7 @@ class TestProducts:
         hit = drugs.assess([Coding("1657998", RX)], [Coding("253337", RX, "bevacizumab")])
         miss = drugs.assess([Coding("1657998", RX)], [Coding("6809", RX, "metformin")])
 
-        assert "matched by ingredient code 253337 (bevacizumab)" == hit.how
+        assert "253337" == (hit.entry.code if hit.entry else None)
         assert (None, "") == (miss.entry, miss.cannot_judge)
 
     def test_excluded_ingredient_excludes_its_products(self, drugs: Matcher) -> None:
@@ -143,3 +143,18 @@ class TestRanges:
                                       exclude=(CodeEntry("cpt", "36000", to="36999"),)), {})
 
         assert (False, True) == (m.matches(Coding("36415", CPT)), m.matches(Coding("49000", CPT)))
+
+
+class TestInclude:
+    def test_an_included_sets_exclusions_narrow_it_alone(self):
+        """A set's exclusions do not leak into the union that includes it."""
+        lung = ValueSet("lung", codes=(CodeEntry("snomed", "254637007"),),
+                        exclude=(CodeEntry("icd10cm", "C18", prefix=True),))
+        colon = ValueSet("colon", codes=(CodeEntry("icd10cm", "C18", prefix=True),))
+        union = compile_valueset(ValueSet("listed", include=("lung", "colon")), {"lung": lung, "colon": colon})
+        icd = SYSTEMS["icd10cm"]
+
+        assert union.matches(Coding("C18.7", icd))
+        assert union.matches(Coding("254637007", SCT))
+        assert (None, "") == (compile_valueset(lung, {}).assess([Coding("C18.7", icd)]).entry,
+                              compile_valueset(lung, {}).assess([Coding("C18.7", icd)]).cannot_judge)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from trialrules import cli
@@ -50,3 +52,31 @@ class TestCommand:
         err = capsys.readouterr().err
 
         assert (2, "trialrules test: needs pytest to run YAML cases: pip install 'trialrules[test]'\n") == (code, err)
+
+
+class TestShippedCases:
+    @pytest.mark.parametrize("pyproject", sorted((Path(__file__).resolve().parents[1] / "plugins").glob("*/pyproject.toml")),
+                             ids=lambda p: p.parent.name)
+    def test_plugin_wheel_carries_its_cases(self, pyproject):
+        """Each plugin's wheel puts tests/cases beside its rules, so `trialrules test` works after a normal install."""
+        import tomllib
+
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        wheel = data["tool"]["hatch"]["build"]["targets"]["wheel"]
+        (package,) = wheel["packages"]
+
+        assert f"{package}/cases" == wheel["force-include"]["tests/cases"]
+
+    def test_cases_found_beside_installed_rules(self, tmp_path):
+        """Installed layout (<package>/rules, <package>/cases) first, then a source checkout's tests/cases."""
+        from types import SimpleNamespace
+
+        installed = tmp_path / "site" / "trialrules_x"
+        (installed / "rules").mkdir(parents=True)
+        (installed / "cases").mkdir()
+        source = tmp_path / "src" / "trialrules_x"
+        (source / "rules").mkdir(parents=True)
+        (tmp_path / "src" / "tests" / "cases").mkdir(parents=True)
+
+        assert installed / "cases" == cli._cases_dir(SimpleNamespace(rules_dir=str(installed / "rules")))
+        assert tmp_path / "src" / "tests" / "cases" == cli._cases_dir(SimpleNamespace(rules_dir=str(source / "rules")))

@@ -253,3 +253,33 @@ class TestHostileUnits:
             return
 
         assert math.isfinite(unit.factor) and unit.factor != 0
+
+
+class TestTables:
+    def test_every_atom_resolves(self):
+        """Every atom of the UCUM tables is defined down to the base units, finite and non-zero."""
+        atoms = [*units._ATOMS, *units._ARBITRARY, *units._SPECIAL, *units._BASES]
+
+        for atom in atoms:
+            unit = units.parse(atom)
+            assert math.isfinite(unit.factor) and unit.factor > 0, atom
+
+    @pytest.mark.parametrize(
+        ("source", "target", "expected"),
+        [
+            # UCUM 2.1 definitions worked by hand
+            ("[mi_us]", "m", 5280 * 1200 / 3937),  # 8 furlongs of 40 rods of 16.5 US survey feet
+            ("[lton_av]", "kg", 2240 * 0.45359237),
+            ("Oe", "A/m", 250 / math.pi),  # UCUM writes it "/[pi].A/m" x 250: unity over pi, not over all
+            ("[mu_0]", "N/A2", 4e-7 * math.pi),
+            ("eV", "J", 1.60217733e-19),
+            ("[Cal]", "J", 4184),
+            ("[ppm]", "1", 1e-6),
+            ("[drp]", "mL", 0.05),
+            ("[MET]", "mL/min/kg", 3.5),
+        ],
+    )
+    def test_atoms_outside_the_reference(self, source, target, expected):
+        """Atoms the reference list does not hold, against their UCUM definitions."""
+
+        assert math.isclose(units.conversion_factor(source, target), expected, rel_tol=1e-12)

@@ -150,6 +150,7 @@ class TestProgress:
         p.step(199)
 
         assert "screening · 200/1,000 patients · 20/s · about 40 s left" == p.line()
+        assert "200 patients screened in 10 s (20/s)" == p.summary()
 
 
 class TestShow:
@@ -190,3 +191,14 @@ class TestShow:
 
         assert "Rule: ANC" not in out and "absolute neutrophil count ≥ 1.5 ×10⁹/L, latest within 7 days" in out
         assert [] == [line for line in out.splitlines() if len(line) > 100]
+
+
+def test_results_pickle_without_their_compiled_trial(engine):
+    """A result pickles (for worker processes); unpickled, it is equal and its to-do list still works."""
+    import pickle
+
+    r = screen(engine)
+
+    back = pickle.loads(pickle.dumps(r))
+
+    assert (r, None, ["inc02_consent"]) == (back, back.definition, [c for i in back.todo()["person"] for c in i.criteria])

@@ -12,6 +12,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from trialrules._latest import When, in_window, newest, sort_key, when_of
 from trialrules.models import Evidence, Observation, PatientRecord, Window
 from trialrules.terminology import Matcher, _normal_code, system_uri
 
@@ -71,7 +72,7 @@ def age_in_years(birth: dt.date, on: dt.date) -> int:
 class PatientIndex:
     """One patient's record with observations indexed by code, built once per patient."""
 
-    __slots__ = ("record", "_by_code", "_cache")
+    __slots__ = ("record", "_by_code", "_cache", "_when")
 
     def __init__(self, record: PatientRecord) -> None:
         self.record = record
@@ -83,14 +84,25 @@ class PatientIndex:
                 system = system_uri(coding.system)
                 self._by_code.setdefault((system, _normal_code(system, coding.code)), []).append(obs)
         self._cache: dict[str, list[Observation]] = {}
+        self._when: dict[int, When | None] = {}
+
+    def when(self, obs: Observation) -> When | None:
+        """Where the observation sits in time (:func:`trialrules._latest.when_of`), once."""
+        key = id(obs)
+        try:
+            return self._when[key]
+        except KeyError:
+            found = self._when[key] = when_of(obs)
+            return found
 
     def observations(self, matcher: Matcher) -> list[Observation]:
-        """Observations whose code is in the value set, most recent first (undated last)."""
+        """Observations whose code is in the value set, newest first (undated last), in an
+        order that depends only on the data (:func:`trialrules._latest.sort_key`)."""
         hit = self._cache.get(matcher.name)
         if hit is not None:
             return hit
         found: dict[int, Observation] = {}
-        if matcher.prefixes or matcher.exclude_exact or matcher.exclude_prefixes:
+        if not matcher.exact_only:
             for obs in self.record.observations:
                 if obs.status not in IGNORED_OBSERVATION_STATUS and matcher.matches_any(obs.codes):
                     found[id(obs)] = obs
@@ -98,7 +110,7 @@ class PatientIndex:
             for key in matcher.exact:
                 for obs in self._by_code.get(key, ()):
                     found[id(obs)] = obs
-        ordered = sorted(found.values(), key=lambda o: o.date or dt.date.min, reverse=True)
+        ordered = sorted(found.values(), key=lambda o: sort_key(o, self.when(o)))
         self._cache[matcher.name] = ordered
         return ordered
 
@@ -115,6 +127,8 @@ class DerivedValue:
     unit: str | None = None
     evidence: tuple[Evidence, ...] = ()
     reason: str = ""
+    #: ``<``, ``<=``, ``>``, ``>=``: ``value`` is a bound (an input was one), judged as such.
+    comparator: str | None = None
 
 
 @frozen
@@ -132,14 +146,56 @@ class FunctionContext:
         return self.matchers[name]
 
     def observations(self, concept: str, window: Window | None = None) -> list[Observation]:
-        """Dated observations of a concept inside a window ending on the as-of date,
-        most recent first."""
+        """Observations of a concept surely inside a window ending on the as-of date,
+        newest first. To judge a value, use :meth:`latest`: it does not skip the newest
+        result when that one cannot be judged."""
         start = window_start(window, self.as_of)
-        return [
-            o
-            for o in self.index.observations(self.matchers[concept])
-            if o.date is not None and o.date <= self.as_of and (start is None or o.date >= start)
-        ]
+        return [c.obs for c in in_window(self.index.observations(self.matchers[concept]), start, self.as_of,
+                                          self.index.when) if c.certain]
+
+    def latest(
+        self, concept: str, window: Window | int | None, read: Callable[[Observation], tuple[Any, str]],
+    ) -> Latest:
+        """The latest-value rule for a derived value's input (CONTRACT.md section 5).
+
+        ``read`` turns one result into ``(value, "")``, or ``(None, why)`` when it cannot
+        be read; ``window`` a :class:`Window` or a number of days up to the as-of date.
+        The value is that of the newest result in the window; when the newest
+        cannot be read, may fall outside the window, or several results at the same time
+        (the same day where a time is missing) read differently, the value is None and
+        ``reason`` names them: an older result never stands in.
+        """
+        if isinstance(window, int):
+            window = Window(days=window)
+        start = window_start(window, self.as_of)
+        name = self.matchers[concept].name.replace("_", " ")
+        where = describe_window(window, self.as_of)
+        chosen = newest(in_window(self.index.observations(self.matchers[concept]), start, self.as_of,
+                                  self.index.when), self.as_of)
+        results = tuple(c.obs for c in chosen)
+        if not chosen:
+            return Latest(None, results, f"no {name} result {where}")
+        readings = [read(c.obs) for c in chosen]
+        values = {repr(v) for v, _ in readings}
+        problems = [f"{c.obs.reference}: {why}" for c, (v, why) in zip(chosen, readings, strict=True) if v is None]
+        if problems:
+            return Latest(None, results, f"the newest {name} result {where} cannot be used ({'; '.join(problems[:3])})")
+        if not any(c.certain for c in chosen):
+            return Latest(None, results, f"the newest {name} result may fall outside the window ({where})")
+        if len(values) > 1:
+            shown = "; ".join(f"{c.obs.reference} {v}" for c, (v, _) in zip(chosen, readings, strict=True))
+            return Latest(None, results, f"{name} results at the same time differ ({shown})")
+        return Latest(readings[0][0], results, "")
+
+
+@frozen
+class Latest:
+    """What :meth:`FunctionContext.latest` found: the value (None: not usable), the newest
+    result(s) it rests on (always evidence), and why there is no value."""
+
+    value: Any
+    results: tuple[Observation, ...]
+    reason: str
 
 
 DerivedFunction = Callable[[FunctionContext, Mapping[str, Any]], DerivedValue]

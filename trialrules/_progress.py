@@ -10,9 +10,11 @@ first, so a results line never shares a line with the bar.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import IO
 
 
@@ -57,6 +59,7 @@ class Progress:
         self.phase = ""
         self._clock = clock
         self._phase_started = self._now()
+        self._created = self._phase_started
         self._counting_started: float | None = None
         self._lock = threading.Lock()
         self._shown = False
@@ -102,15 +105,18 @@ class Progress:
             rate = self.count / elapsed
             parts.append(f"{rate:,.0f}/s")
             if self.total and self.total > self.count:
-                parts.append(f"about {_duration((self.total - self.count) / rate)} left")
+                left = (self.total - self.count) / rate
+                parts.append(f"about {_duration(left)} left" if left >= 1 else "less than 1 s left")
         return " · ".join(parts)
 
     def summary(self) -> str:
-        """``15,000 patients in 41 s (366/s)``: the final line."""
+        """``15,000 patients screened in 41 s (366/s) after 7 s reading``: the final line."""
         start = self._counting_started if self._counting_started is not None else self._phase_started
         elapsed = self._now() - start
         rate = f" ({self.count / elapsed:,.0f}/s)" if elapsed > 0 and self.count else ""
-        return f"{self.count:,} patients in {_duration(elapsed)}{rate}"
+        before = start - self._created
+        lead = f" after {_duration(before)} reading the input" if before >= 1 else ""
+        return f"{self.count:,} patients screened in {_duration(elapsed)}{rate}{lead}"
 
     def draw(self) -> None:
         if not self.enabled:
@@ -122,13 +128,21 @@ class Progress:
 
     def clear(self) -> None:
         """Remove the status line (before other output reaches the terminal)."""
+        with self.cleared():
+            pass
+
+    @contextlib.contextmanager
+    def cleared(self) -> Iterator[None]:
+        """Remove the status line and keep it away while the block writes (and flushes) its own lines."""
         if not self.enabled:
+            yield
             return
         with self._lock:
             if self._shown:
                 self.stream.write("\r\x1b[2K")
                 self.stream.flush()
                 self._shown = False
+            yield
 
     def finish(self) -> None:
         """Stop redrawing; leave a final line saying what was done."""

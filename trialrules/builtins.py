@@ -6,6 +6,7 @@ hooks as any trial plugin, the way pytest's built-ins do.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from functools import cache
@@ -13,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from trialrules import units
-from trialrules._patient import DerivedValue, FunctionContext, age_in_years
+from trialrules._latest import when_of
+from trialrules._measure import evidence_of
+from trialrules._patient import DerivedValue, FunctionContext, Latest, age_in_years
 from trialrules.converters import converter
 from trialrules.errors import RuleFileError, UnitError
 from trialrules.loader import parse_file
 from trialrules.models import Evidence, Observation, Quantity, ValueSet, Window
 from trialrules.plugin import hookimpl
+from trialrules.qualitative import INDETERMINATE, NEGATIVE, POSITIVE, codes_reading
 from trialrules.registry import Registry
 from trialrules.schema import RuleProblem
 
@@ -49,9 +53,15 @@ SHARED_MEASUREMENTS: dict[str, tuple[str, tuple[str, ...], str | None, float | N
     "body_weight": ("body weight", ("29463-7", "3141-9"), "kg", None),
     "body_height": ("body height", ("8302-2",), "cm", None),
     "ecog": ("ECOG performance status", ("89247-1",), None, None),
-    "qt_interval": ("QT interval", ("8634-8",), "ms", None),
+    # 44975-1 Q-T interval {EKG lead}: the code of US Core's ECG example (often a component)
+    "qt_interval": ("QT interval", ("8634-8", "44975-1"), "ms", None),
     "heart_rate": ("heart rate", ("8867-4",), "/min", None),
     "qtcf": ("QTcF", ("8636-3",), "ms", None),
+    # Components of the blood-pressure panel 85354-9 (FHIR R4 vital-signs profile)
+    "systolic_bp": ("systolic blood pressure", ("8480-6",), "mm[Hg]", None),
+    "diastolic_bp": ("diastolic blood pressure", ("8462-4",), "mm[Hg]", None),
+    # mCODE's Karnofsky Performance Status profile (LOINC 89243-0, valueInteger 0-100)
+    "karnofsky": ("Karnofsky performance status", ("89243-0",), None, None),
     "hcg_serum": ("serum hCG (pregnancy test)", ("2118-8",), None, None),
     "hcg_urine": ("urine hCG (pregnancy test)", ("2106-3",), None, None),
     "hiv_ab": ("HIV-1/2 antibody", ("7917-8", "75622-1"), None, None),
@@ -63,12 +73,18 @@ SHARED_MEASUREMENTS: dict[str, tuple[str, tuple[str, ...], str | None, float | N
     "hcv_rna": ("HCV RNA", ("11011-4",), None, None),
 }
 
-# Qualitative results (SNOMED CT qualifier values).
+# Measurements coded outside LOINC: name: (title, system, codes). mCODE STU4 codes the
+# Lansky Play-Performance Status observation as NCI Thesaurus C38144 (profile
+# mcode-lansky-play-performance-status, example lansky-performance-status-brian-l, valueInteger 0-100).
+OTHER_MEASUREMENTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "lansky": ("Lansky play-performance status", "ncit", ("C38144",)),
+}
+
+# Qualitative results: the codes of the core vocabulary (trialrules.qualitative).
 RESULT_SETS = {
-    "positive_results": ("positive, detected or reactive result", (
-        ("10828004", "Positive"), ("260373001", "Detected"), ("11214006", "Reactive"))),
-    "negative_results": ("negative, not detected or non-reactive result", (
-        ("260385009", "Negative"), ("260415000", "Not detected"), ("131194007", "Non-Reactive"))),
+    "positive_results": ("positive, detected or reactive result", POSITIVE),
+    "negative_results": ("negative, not detected or non-reactive result", NEGATIVE),
+    "indeterminate_results": ("indeterminate, equivocal or weakly reactive result", INDETERMINATE),
 }
 
 
@@ -97,10 +113,13 @@ def shared_valuesets() -> list[ValueSet]:
         out.append(converter.structure(
             {"name": name, "title": title, "unit": unit, "molar_mass": molar,
              "codes": [{"system": "loinc", "code": c} for c in codes]}, ValueSet))
-    for name, (title, pairs) in RESULT_SETS.items():
+    for name, (title, system, codes) in OTHER_MEASUREMENTS.items():
+        out.append(converter.structure(
+            {"name": name, "title": title, "codes": [{"system": system, "code": c} for c in codes]}, ValueSet))
+    for name, (title, reading) in RESULT_SETS.items():
         out.append(converter.structure(
             {"name": name, "title": title,
-             "codes": [{"system": "snomed", "code": c, "display": d} for c, d in pairs]}, ValueSet))
+             "codes": [{"system": s, "code": c, "display": d} for s, c, d in codes_reading(reading)]}, ValueSet))
     return out
 
 
@@ -120,34 +139,37 @@ def _window(args: Mapping[str, Any]) -> Window | None:
     return None if raw is None else converter.structure(raw, Window)
 
 
-def latest_quantity(
-    ctx: FunctionContext, concept: str, unit: str, window: Window | None
-) -> tuple[float, Observation] | str:
-    """The most recent usable value of a concept, converted to ``unit``;
-    or a sentence saying why there is none."""
-    matcher = ctx.valueset(concept)
+def latest_quantity(ctx: FunctionContext, concept: str, unit: str, window: Window | None) -> Latest:
+    """The newest value of a concept in the window, converted to ``unit`` (the
+    latest-value rule: when the newest result cannot be used, the value is None and
+    ``reason`` says why; an older result never stands in)."""
     molar = SHARED_MEASUREMENTS.get(concept, (None, None, None, None))[3]
-    problems = []
-    for obs in ctx.observations(concept, window):
+
+    def read(obs: Observation) -> tuple[Any, str]:
         value = obs.value
+        if isinstance(value, Quantity) and value.comparator is not None:
+            return None, f"{value.comparator}{value.value:g} is a bound, not a value"
+        number = value.value if isinstance(value, Quantity) else value
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+            return None, "has no numeric value"
         if isinstance(value, Quantity) and value.unit:
             try:
-                return units.convert(value.value, value.unit, unit, molar), obs
+                return units.convert(value.value, value.unit, unit, molar), ""
             except UnitError as exc:
-                problems.append(str(exc))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and unit in ("1", ""):
-            return float(value), obs
-        else:
-            problems.append(f"{obs.id} has no value with a unit")
-    text = f"no usable {matcher.name.replace('_', ' ')} result"
-    return text + (f" ({'; '.join(problems[:2])})" if problems else "")
+                return None, str(exc)
+        if not isinstance(value, Quantity) and unit in ("1", ""):
+            return float(number), ""
+        return None, "has no unit"
+
+    return ctx.latest(concept, window, read)
 
 
 def _ev(obs: Observation) -> Evidence:
-    v = obs.value
-    if isinstance(v, Quantity):
-        return Evidence(f"Observation/{obs.id}" if "/" not in obs.id else obs.id, v.value, v.unit, obs.date)
-    return Evidence(f"Observation/{obs.id}" if "/" not in obs.id else obs.id, v, None, obs.date)
+    return evidence_of(obs)
+
+
+def _all_ev(*found: Latest) -> tuple[Evidence, ...]:
+    return tuple(dict.fromkeys(evidence_of(o) for f in found for o in f.results))
 
 
 def _patient_evidence(ctx: FunctionContext) -> Evidence:
@@ -189,19 +211,19 @@ def cockcroft_gault(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVal
     if ctx.patient.birth_date is None:
         return DerivedValue(None, reason="Cockcroft–Gault needs the age, and the record has no birth date")
     scr = latest_quantity(ctx, "creatinine", "mg/dL", window)
-    if isinstance(scr, str):
-        return DerivedValue(None, reason=f"Cockcroft–Gault needs serum creatinine: {scr}")
+    if scr.value is None:
+        return DerivedValue(None, evidence=_all_ev(scr), reason=f"Cockcroft–Gault needs serum creatinine: {scr.reason}")
     weight = latest_quantity(ctx, "body_weight", "kg", _window(args) if args.get("weight_window", True) else None)
-    if isinstance(weight, str):
-        return DerivedValue(None, reason=f"Cockcroft–Gault needs body weight: {weight}")
+    if weight.value is None:
+        return DerivedValue(None, evidence=_all_ev(weight), reason=f"Cockcroft–Gault needs body weight: {weight.reason}")
     age = age_in_years(ctx.patient.birth_date, ctx.as_of)
-    if scr[0] <= 0:
-        return DerivedValue(None, reason="serum creatinine is not positive")
-    value = (140 - age) * weight[0] / (72 * scr[0])
+    if scr.value <= 0:
+        return DerivedValue(None, evidence=_all_ev(scr), reason="serum creatinine is not positive")
+    value = (140 - age) * weight.value / (72 * scr.value)
     if ctx.patient.sex == "female":
         value *= 0.85
-    reason = f"Cockcroft–Gault from age {age}, {ctx.patient.sex}, weight {weight[0]:.4g} kg, creatinine {scr[0]:.4g} mg/dL"
-    return DerivedValue(round(value, 4), "mL/min", (_patient_evidence(ctx), _ev(scr[1]), _ev(weight[1])), reason)
+    reason = f"Cockcroft–Gault from age {age}, {ctx.patient.sex}, weight {weight.value:.4g} kg, creatinine {scr.value:.4g} mg/dL"
+    return DerivedValue(round(value, 4), "mL/min", (_patient_evidence(ctx), *_all_ev(scr, weight)), reason)
 
 
 def schwartz_bedside(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
@@ -209,43 +231,47 @@ def schwartz_bedside(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
     in mL/min/1.73 m²."""
     window = _window(args)
     scr = latest_quantity(ctx, "creatinine", "mg/dL", window)
-    if isinstance(scr, str):
-        return DerivedValue(None, reason=f"bedside Schwartz needs serum creatinine: {scr}")
+    if scr.value is None:
+        return DerivedValue(None, evidence=_all_ev(scr), reason=f"bedside Schwartz needs serum creatinine: {scr.reason}")
     height = latest_quantity(ctx, "body_height", "cm", window)
-    if isinstance(height, str):
-        return DerivedValue(None, reason=f"bedside Schwartz needs height: {height}")
-    value = 0.413 * height[0] / scr[0]
-    return DerivedValue(round(value, 4), "mL/min/{1.73_m2}", (_ev(scr[1]), _ev(height[1])),
-                        f"bedside Schwartz from height {height[0]:.4g} cm, creatinine {scr[0]:.4g} mg/dL")
+    if height.value is None:
+        return DerivedValue(None, evidence=_all_ev(height), reason=f"bedside Schwartz needs height: {height.reason}")
+    if scr.value <= 0:
+        return DerivedValue(None, evidence=_all_ev(scr), reason="serum creatinine is not positive")
+    value = 0.413 * height.value / scr.value
+    return DerivedValue(round(value, 4), "mL/min/{1.73_m2}", _all_ev(scr, height),
+                        f"bedside Schwartz from height {height.value:.4g} cm, creatinine {scr.value:.4g} mg/dL")
+
+
+def _day(found: Latest) -> dt.date | None:
+    """The last day the newest result(s) may mean."""
+    days = [w.last_day for w in (when_of(o) for o in found.results) if w is not None]
+    return max(days) if days else None
 
 
 def qtcf(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
-    """QTcF (Fridericia): a reported QTcF, else QT / (RR/1000)^(1/3) with RR = 60000/HR
-    from a QT and heart rate measured on the same day."""
+    """QTcF (Fridericia): the newest of a reported QTcF and QT / (RR/1000)^(1/3), RR = 60000/HR,
+    from the newest QT interval and a heart rate measured on its day. When the newest of them
+    cannot be used, QTcF is unknown (an older ECG never stands in)."""
     window = _window(args)
     reported = latest_quantity(ctx, "qtcf", "ms", window)
-    qt_list = ctx.observations("qt_interval", window)
-    hr_by_date = {o.date: o for o in ctx.observations("heart_rate", window)}
-    for qt_obs in qt_list:
-        hr_obs = hr_by_date.get(qt_obs.date)
-        if hr_obs is None or not isinstance(qt_obs.value, Quantity) or not isinstance(hr_obs.value, Quantity):
-            continue
-        if not isinstance(reported, str) and reported[1].date and qt_obs.date and reported[1].date >= qt_obs.date:
-            break  # a reported QTcF at least as recent wins
-        try:
-            qt = units.convert(qt_obs.value.value, qt_obs.value.unit or "", "ms")
-            hr = units.convert(hr_obs.value.value, hr_obs.value.unit or "", "/min")
-        except UnitError:
-            continue
-        if hr <= 0:
-            continue
-        rr = 60000.0 / hr
-        value = qt / (rr / 1000.0) ** (1.0 / 3.0)
-        return DerivedValue(round(value, 2), "ms", (_ev(qt_obs), _ev(hr_obs)),
-                            f"Fridericia from QT {qt:.4g} ms and heart rate {hr:.4g}/min on {qt_obs.date}")
-    if not isinstance(reported, str):
-        return DerivedValue(reported[0], "ms", (_ev(reported[1]),), "reported QTcF")
-    return DerivedValue(None, reason="no QTcF, and no QT interval with a heart rate on the same day")
+    qt = latest_quantity(ctx, "qt_interval", "ms", window)
+    if reported.results and (not qt.results or (_day(reported) or dt.date.min) >= (_day(qt) or dt.date.min)):
+        if reported.value is None:
+            return DerivedValue(None, evidence=_all_ev(reported), reason=f"QTcF: {reported.reason}")
+        return DerivedValue(round(reported.value, 2), "ms", _all_ev(reported), "reported QTcF")
+    if not qt.results:
+        return DerivedValue(None, reason="no QTcF, and no QT interval with a heart rate on the same day")
+    if qt.value is None:
+        return DerivedValue(None, evidence=_all_ev(qt), reason=f"QTcF needs the QT interval: {qt.reason}")
+    hr = latest_quantity(ctx, "heart_rate", "/min", window)
+    if hr.value is None or _day(hr) != _day(qt) or hr.value <= 0:
+        why = hr.reason or f"the newest heart rate is not from the day of the QT interval ({_day(qt)})"
+        return DerivedValue(None, evidence=_all_ev(qt, hr), reason=f"QTcF needs a heart rate with the QT interval: {why}")
+    rr = 60000.0 / hr.value
+    value = qt.value / (rr / 1000.0) ** (1.0 / 3.0)
+    return DerivedValue(round(value, 2), "ms", _all_ev(qt, hr),
+                        f"Fridericia from QT {qt.value:.4g} ms and heart rate {hr.value:.4g}/min on {_day(qt)}")
 
 
 def bmi(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
@@ -253,9 +279,10 @@ def bmi(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
     window = _window(args)
     w = latest_quantity(ctx, "body_weight", "kg", window)
     h = latest_quantity(ctx, "body_height", "m", window)
-    if isinstance(w, str) or isinstance(h, str):
-        return DerivedValue(None, reason=f"BMI needs weight and height: {w if isinstance(w, str) else h}")
-    return DerivedValue(round(w[0] / h[0] ** 2, 4), "kg/m2", (_ev(w[1]), _ev(h[1])))
+    if w.value is None or h.value is None or h.value <= 0:
+        return DerivedValue(None, evidence=_all_ev(w, h),
+                            reason=f"BMI needs weight and height: {w.reason or h.reason or 'height is not positive'}")
+    return DerivedValue(round(w.value / h.value ** 2, 4), "kg/m2", _all_ev(w, h))
 
 
 def bsa_mosteller(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
@@ -263,9 +290,10 @@ def bsa_mosteller(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue
     window = _window(args)
     w = latest_quantity(ctx, "body_weight", "kg", window)
     h = latest_quantity(ctx, "body_height", "cm", window)
-    if isinstance(w, str) or isinstance(h, str):
-        return DerivedValue(None, reason=f"BSA needs weight and height: {w if isinstance(w, str) else h}")
-    return DerivedValue(round(math.sqrt(h[0] * w[0] / 3600.0), 4), "m2", (_ev(w[1]), _ev(h[1])))
+    if w.value is None or h.value is None or h.value * w.value < 0:
+        return DerivedValue(None, evidence=_all_ev(w, h),
+                            reason=f"BSA needs weight and height: {w.reason or h.reason or 'a negative value'}")
+    return DerivedValue(round(math.sqrt(h.value * w.value / 3600.0), 4), "m2", _all_ev(w, h))
 
 
 @hookimpl

@@ -233,7 +233,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if problems:
         print(f"{len(problems)} problem(s) in {checked} file(s)", file=sys.stderr)
         return 1
-    print(f"{checked} file(s) valid", file=sys.stderr)
+    if not args.quiet:
+        print(f"{checked} file(s) valid", file=sys.stderr)
     return 0
 
 
@@ -259,9 +260,8 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     def on_error(failure: InputFailure) -> None:
         nonlocal failed
         failed += 1
-        if writer.progress is not None:
-            writer.progress.clear()
-        print(failure.error, file=sys.stderr)
+        with writer.progress.cleared() if writer.progress is not None else contextlib.nullcontext():
+            print(failure.error, file=sys.stderr)
         writer.write_failure(failure)
 
     population = _population(args, engine, trial_ids)
@@ -344,8 +344,8 @@ def _with_warnings(patients: Any, progress: Any) -> Any:
             progress.start_phase("screening")
             first = False
         for warning in record.warnings:
-            progress.clear()
-            print(f"warning: {warning}", file=sys.stderr)
+            with progress.cleared():
+                print(f"warning: {warning}", file=sys.stderr)
         yield record
         progress.step()
 
@@ -386,10 +386,13 @@ class _Writer:
             out.write("[")
 
     def _write(self, text: str) -> None:
-        if self.progress is not None and self._to_terminal:
-            self.progress.clear()  # never share a terminal line with the progress line
-        with deferred():  # a signal never cuts a result in two
+        # Never share a terminal line with the progress line: it is cleared and held off
+        # until the text is flushed.
+        hold = self.progress.cleared() if self.progress is not None and self._to_terminal else contextlib.nullcontext()
+        with hold, deferred():  # a signal never cuts a result in two
             self.out.write(text)
+            if self.progress is not None and self._to_terminal:
+                self.out.flush()
 
     def _json_item(self, obj: dict[str, Any]) -> None:
         if self.fmt == "json":
@@ -520,7 +523,7 @@ def _cmd_outcomes(args: argparse.Namespace) -> int:
 
     engine = Engine()
     trial = engine.trial(args.trial)
-    return run_outcomes(engine, trial, args.data, args.format, args.out)
+    return run_outcomes(engine, trial, args.data, args.format, args.out, quiet=args.quiet)
 
 
 # -- test --------------------------------------------------------------------

@@ -84,10 +84,16 @@ converter.register_unstructure_hook(Value, _unstructure_value)
 
 
 def _structure_observation(data: Any, cls: type) -> Observation:
-    if isinstance(data, dict) and "code" in data:
+    if isinstance(data, dict):
         data = dict(data)
-        code = data.pop("code")
-        data.setdefault("codes", [code])
+        if "code" in data:
+            data.setdefault("codes", [data.pop("code")])
+        if "reference_range" in data:  # the single-range form native records first had
+            single = data.pop("reference_range")
+            data.setdefault("reference_ranges", [] if single is None else [single])
+        date = data.get("date")
+        if isinstance(date, str) and len(date) > 10 and not data.get("effective"):
+            data["effective"] = date  # a time (and zone) orders results within a day
     return _observation_default(data, cls)  # type: ignore[no-any-return]
 
 
@@ -172,6 +178,8 @@ def structure_rule(data: Any) -> Rule:
             status=body.get("status", "any"),
             window=_window(body),
             min_count=int(body.get("min_count", 1)),
+            open_list=_names(body.get("open_list")),
+            dated_by=body.get("dated_by", "period"),
         )
     if key == "attestation":
         return Attestation((body or {}).get("id"))

@@ -20,6 +20,8 @@ from attrs import frozen
 
 from trialrules import units
 from trialrules._kleene import Outcome, all_of, any_of, at_least, negate
+from trialrules._latest import compare, in_window, newest, shown_bound
+from trialrules._measure import Judge, each_outcome, fmt, latest_outcome, make_match_judge, make_numeric_judge, snap
 from trialrules._patient import (
     DerivedValue,
     FunctionContext,
@@ -37,8 +39,6 @@ from trialrules.models import (
     AnyOf,
     AtLeast,
     Attestation,
-    Coding,
-    Comparison,
     Const,
     Criterion,
     CriterionResult,
@@ -47,11 +47,8 @@ from trialrules.models import (
     If,
     Measurement,
     Not,
-    Observation,
     PatientRecord,
-    Quantity,
     RecordSearch,
-    Result,
     Rule,
     ScreeningResult,
     Sex,
@@ -61,15 +58,6 @@ from trialrules.models import (
     Window,
 )
 from trialrules.terminology import Matcher
-
-_OPS: dict[str, tuple[Callable[[float, float], bool], str]] = {
-    ">": (lambda a, b: a > b, ">"),
-    ">=": (lambda a, b: a >= b, "≥"),
-    "<": (lambda a, b: a < b, "<"),
-    "<=": (lambda a, b: a <= b, "≤"),
-    "==": (lambda a, b: a == b, "="),
-    "!=": (lambda a, b: a != b, "≠"),
-}
 
 
 class Evaluation:
@@ -88,166 +76,9 @@ class Evaluation:
 Compiled = Callable[[Evaluation], Outcome]
 
 
-def _dec(x: float | int | Decimal) -> float:
-    # Snap to 12 significant digits so that decimal limits compare exactly as written:
-    # 1.5 × 1.1 is 1.6500000000000001 in binary floating point, and must equal 1.65.
-    return units._snap(float(x))
-
-
-def _fmt(x: Any) -> str:
-    if isinstance(x, float):
-        return f"{x:.6g}"
-    if isinstance(x, Decimal):
-        return f"{float(x):.6g}"
-    return str(x)
-
-
-def _resource(kind: str, rid: str) -> str:
-    return rid if "/" in rid else f"{kind}/{rid}"
-
-
-def _evidence(obs: Observation, value: Any = None, unit: str | None = None) -> Evidence:
-    if value is None:
-        raw = obs.value
-        if isinstance(raw, Quantity):
-            value, unit = raw.value, raw.unit
-        elif isinstance(raw, Coding):
-            value = raw.display or raw.code
-        else:
-            value = raw
-    return Evidence(_resource("Observation", obs.id), value, unit, obs.date)
-
-
 # --------------------------------------------------------------------------
 # Measurements
 # --------------------------------------------------------------------------
-
-
-class _Judgement:
-    """How one observation fares against a comparison: result + sentence, or unusable."""
-
-    __slots__ = ("result", "sentence", "evidence", "problem")
-
-    def __init__(
-        self,
-        result: Result | None,
-        sentence: str = "",
-        evidence: Evidence | None = None,
-        problem: str = "",
-    ) -> None:
-        self.result = result
-        self.sentence = sentence
-        self.evidence = evidence
-        self.problem = problem
-
-
-def _number(obs_value: Any) -> tuple[float | None, str | None]:
-    """(number, unit) of a numeric observation value, or (None, None)."""
-    if isinstance(obs_value, Quantity):
-        return obs_value.value, obs_value.unit
-    if isinstance(obs_value, bool):
-        return None, None
-    if isinstance(obs_value, (int, float)):
-        return float(obs_value), None
-    return None, None
-
-
-def _make_numeric_judge(
-    title: str, comp: Comparison, molar_mass: float | None, valence: float | None = None
-) -> Callable[[Observation], _Judgement]:
-    test, symbol = _OPS[comp.op or ">="]
-    target_unit = comp.unit
-    multiple = comp.uln if comp.uln is not None else comp.lln
-    limit_name = "ULN" if comp.uln is not None else "LLN"
-
-    def judge(obs: Observation) -> _Judgement:
-        number, unit = _number(obs.value)
-        date = obs.date.isoformat() if obs.date else "an unknown date"
-        if number is None:
-            return _Judgement(None, problem=f"{title} on {date} has no numeric value")
-        if not math.isfinite(number):  # 1e999, a 400-digit integer: no limit can judge it
-            return _Judgement(None, problem=f"{title} on {date} is not a finite number ({number})")
-        if multiple is not None:
-            rr = obs.reference_range
-            bound = None if rr is None else (rr.high if comp.uln is not None else rr.low)
-            if bound is None:
-                return _Judgement(
-                    None, problem=f"{title} on {date} has no reference range {'upper' if comp.uln is not None else 'lower'} limit, so ×{limit_name} cannot be judged"
-                )
-            if bound.unit != unit:
-                # A bare number is dimensionless (a value in {INR} or 1 arrives so); a
-                # Quantity without a unit code has no unit at all.
-                value_unit = "1" if unit is None and not isinstance(obs.value, Quantity) else unit
-                if bound.unit is None or value_unit is None:
-                    return _Judgement(None, problem=f"{title} on {date}: the value and its reference range are not in comparable units")
-                try:
-                    bound_value = units.convert(bound.value, bound.unit, value_unit, molar_mass, valence)
-                except UnitError as exc:
-                    return _Judgement(None, problem=f"{title} on {date}: {exc}")
-            else:
-                bound_value = bound.value
-            if bound_value <= 0:
-                return _Judgement(None, problem=f"{title} on {date} has a reference limit of {bound_value}, which cannot scale a ×{limit_name} limit")
-            limit = _dec(multiple * bound_value)
-            ok = test(_dec(number), limit)
-            ratio = number / bound_value
-            sentence = (
-                f"{title} {_fmt(number)} {unit or ''} on {date} is {_fmt(ratio)}×{limit_name} "
-                f"({limit_name} {_fmt(bound_value)} {unit or ''}), which {'meets' if ok else 'does not meet'} {symbol} {_fmt(multiple)}×{limit_name}"
-            )
-            return _Judgement(MET if ok else NOT_MET, " ".join(sentence.split()), _evidence(obs))
-        if target_unit is not None:
-            if unit is None:
-                return _Judgement(None, problem=f"{title} on {date} has no unit, so it cannot be compared with {target_unit}")
-            try:
-                converted = units.convert(number, unit, target_unit, molar_mass, valence)
-            except UnitError as exc:
-                return _Judgement(None, problem=f"{title} on {date}: {exc}")
-            shown = f"{_fmt(number)} {unit}"
-            if unit != target_unit:
-                shown += f" (= {_fmt(converted)} {target_unit})"
-            ok = test(_dec(converted), _dec(comp.value or 0))
-            limit_text = f"{symbol} {_fmt(comp.value)} {target_unit}"
-        else:
-            if unit is not None and not units.is_convertible(unit, "1"):
-                return _Judgement(None, problem=f"{title} on {date} is in {unit!r}, but the limit has no unit")
-            converted = number if unit is None else units.convert(number, unit, "1")
-            shown = _fmt(number)
-            ok = test(_dec(converted), _dec(comp.value or 0))
-            limit_text = f"{symbol} {_fmt(comp.value)}"
-        verb = "meets" if ok else "does not meet"
-        return _Judgement(MET if ok else NOT_MET, f"{title} {shown} on {date} {verb} {limit_text}", _evidence(obs))
-
-    return judge
-
-
-def _make_match_judge(
-    title: str, comp: Comparison, result_sets: Sequence[Matcher]
-) -> Callable[[Observation], _Judgement]:
-    texts = {t.casefold() for t in comp.text_in}
-
-    def judge(obs: Observation) -> _Judgement:
-        value = obs.value
-        date = obs.date.isoformat() if obs.date else "an unknown date"
-        if comp.equals is not None and isinstance(value, bool):
-            ok = value is comp.equals
-            shown = "yes" if value else "no"
-        elif isinstance(value, Coding):
-            ok = any(m.matches(value) for m in result_sets) or bool(
-                texts & {(value.display or "").casefold(), value.code.casefold()}
-            )
-            shown = value.display or value.code
-        elif isinstance(value, str):
-            ok = value.strip().casefold() in texts
-            shown = value
-        else:
-            return _Judgement(None, problem=f"{title} on {date} has no coded or text result")
-        word = "is" if ok else "is not"
-        return _Judgement(
-            MET if ok else NOT_MET, f"{title} on {date} was {shown!r}, which {word} a matching result", _evidence(obs)
-        )
-
-    return judge
 
 
 def _compile_measurement(node: Measurement, env: _CompileEnv) -> Compiled:
@@ -255,43 +86,23 @@ def _compile_measurement(node: Measurement, env: _CompileEnv) -> Compiled:
     matcher = env.matchers[node.concept]
     title = concept.title or node.concept.replace("_", " ")
     comp = node.comparison
+    judge: Judge
     if comp.op is not None:
-        judge = _make_numeric_judge(title, comp, concept.molar_mass, concept.valence)
+        judge = make_numeric_judge(title, comp, concept.molar_mass, concept.valence)
     else:
-        judge = _make_match_judge(title, comp, [env.matchers[n] for n in comp.result_in])
+        judge = make_match_judge(title, comp, [env.matchers[n] for n in comp.result_in])
     window = node.window
     use = node.use
 
     def run(ev: Evaluation) -> Outcome:
         start = window_start(window, ev.as_of)
-        problems: list[str] = []
-        judged: list[_Judgement] = []
-        for obs in ev.index.observations(matcher):
-            if obs.date is None:
-                problems.append(f"{title} {obs.id} has no date")
-                continue
-            if obs.date > ev.as_of:
-                continue
-            if start is not None and obs.date < start:
-                break  # sorted most recent first: the rest are older still
-            j = judge(obs)
-            if j.result is None:
-                problems.append(j.problem)
-                continue
-            judged.append(j)
-            if use == "latest":
-                break
-        if not judged:
-            where = describe_window(window, ev.as_of)
-            reason = f"no usable {title} result {where}"
-            if problems:
-                reason += " (" + "; ".join(problems[:3]) + ")"
-            return Outcome(UNKNOWN, (reason,))
+        where = describe_window(window, ev.as_of)
+        patient = ev.index.record
+        candidates = in_window(ev.index.observations(matcher), start, ev.as_of, ev.index.when)
         if use == "latest":
-            j = judged[0]
-            return Outcome(j.result, (j.sentence,), (j.evidence,) if j.evidence else ())  # type: ignore[arg-type]
-        outcomes = [Outcome(j.result, (j.sentence,), (j.evidence,) if j.evidence else ()) for j in judged]  # type: ignore[arg-type]
-        return any_of(outcomes) if use == "any" else all_of(outcomes)
+            chosen = newest(candidates, ev.as_of)
+            return latest_outcome(title, where, chosen, [judge(c.obs, patient) for c in chosen])
+        return each_outcome(title, where, use, candidates, [judge(c.obs, patient) for c in candidates])
 
     return run
 
@@ -306,7 +117,8 @@ def _compile_derived(node: Derived, env: _CompileEnv) -> Compiled:
     fn = spec.fn
     comp = node.comparison
     args = node.args
-    test, symbol = _OPS[comp.op or ">="]
+    op = comp.op or ">="
+    symbol = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "=", "!=": "≠"}[op]
     label = spec.description or node.function.replace("_", " ")
 
     def run(ev: Evaluation) -> Outcome:
@@ -317,7 +129,10 @@ def _compile_derived(node: Derived, env: _CompileEnv) -> Compiled:
         if derived.value is None:
             return Outcome(UNKNOWN, (derived.reason or f"{label} could not be computed",), derived.evidence)
         value = derived.value
-        shown = f"{_fmt(value)} {derived.unit or ''}".strip()
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or not math.isfinite(value):
+            return Outcome(UNKNOWN, (f"{label} is {value!r}, not a finite number",), derived.evidence)
+        bound = shown_bound(derived.comparator)
+        shown = f"{bound}{fmt(value)} {derived.unit or ''}".strip()
         if comp.unit is not None:
             if derived.unit is None:
                 return Outcome(UNKNOWN, (f"{label} has no unit to compare with {comp.unit}",), derived.evidence)
@@ -326,12 +141,15 @@ def _compile_derived(node: Derived, env: _CompileEnv) -> Compiled:
             except UnitError as exc:
                 return Outcome(UNKNOWN, (f"{label}: {exc}",), derived.evidence)
             if derived.unit != comp.unit:
-                shown += f" (= {_fmt(value)} {comp.unit})"
-        ok = test(_dec(value), _dec(comp.value or 0))
-        limit = f"{symbol} {_fmt(comp.value)} {comp.unit or ''}".strip()
+                shown += f" (= {bound}{fmt(value)} {comp.unit})"
+        result = compare(snap(value), derived.comparator, op, snap(comp.value or 0))
+        limit = f"{symbol} {fmt(comp.value)} {comp.unit or ''}".strip()
         detail = f" ({derived.reason})" if derived.reason else ""
-        sentence = f"{label} is {shown}{detail}, which {'meets' if ok else 'does not meet'} {limit}"
-        return Outcome(MET if ok else NOT_MET, (sentence,), derived.evidence)
+        if result is None:
+            return Outcome(UNKNOWN, (f"{label} is {shown}{detail}, a bound that cannot settle {limit}",),
+                           derived.evidence)
+        sentence = f"{label} is {shown}{detail}, which {'meets' if result == MET else 'does not meet'} {limit}"
+        return Outcome(result, (sentence,), derived.evidence)
 
     return run
 
@@ -387,6 +205,7 @@ class RecordFinding:
 
     entry: Any
     why: str = ""
+    how: str = ""  # how the record matched, when not by its own code (an ingredient name...)
 
 
 def assess_record(rec: Any, kind: str, include: Sequence[Matcher], exclude: Sequence[Matcher]) -> RecordFinding | None:
@@ -408,7 +227,7 @@ def assess_record(rec: Any, kind: str, include: Sequence[Matcher], exclude: Sequ
             status = getattr(rec, "verification_status", None)
             if status in UNCONFIRMED:
                 return RecordFinding(found.entry, f"its verificationStatus is {status}, neither present nor absent")
-            return RecordFinding(found.entry)
+            return RecordFinding(found.entry, how=found.how)
         if found.cannot_judge and not cannot:
             cannot = found.cannot_judge
     if cannot and not any(x.matches_any((*codes, *ingredients)) for x in exclude):
@@ -425,6 +244,8 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
     label = " or ".join((env.valuesets[n].title or n.replace("_", " ")) for n in node.valuesets)
     attr = _RECORDS_ATTR[kind]
     need_active = node.status == "active"
+    wider = [(n, env.matchers[n]) for n in node.open_list]
+    by_diagnosis = kind == "condition" and node.dated_by == "diagnosis"
 
     def run(ev: Evaluation) -> Outcome:
         start = window_start(window, ev.as_of)
@@ -436,6 +257,8 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
             if status in skip or getattr(rec, "status", None) in skip:
                 continue
             finding = assess_record(rec, kind, include, exclude)
+            if finding is None:
+                finding = _open_list_finding(rec, kind, wider, exclude)
             if finding is None:
                 continue
             entry = finding.entry
@@ -458,13 +281,18 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
                     hl_start = ev.as_of - dt.timedelta(days=hl_days)
                     # "whichever is shorter": the later of the two starts
                     limit = hl_start if limit is None or hl_start > limit else limit
-                last = _last_date(rec, kind, begin, end, ev.as_of)
+                last = begin if by_diagnosis else _last_date(rec, kind, begin, end, ev.as_of)
                 if last is None:
                     uncertain.append(f"{shown} ({resource}) has no date")
                     continue
                 if limit is not None and last < limit:
                     continue
+            if by_diagnosis:
+                ev_date = begin
+                evidence = Evidence(resource, shown, None, ev_date)
             text = f"{shown} ({resource}{', ' + ev_date.isoformat() if ev_date else ''})"
+            if finding.how:
+                text += f", {finding.how}"
             if finding.why:
                 undecided.append((f"{text} {finding.why}", evidence))
             else:
@@ -472,6 +300,23 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
         return search_outcome(node, label, window, ev.as_of, found, undecided, uncertain)
 
     return run
+
+
+def _open_list_finding(
+    rec: Any, kind: str, wider: Sequence[tuple[str, Matcher]], exclude: Sequence[Matcher]
+) -> RecordFinding | None:
+    """A record outside an open list ("such as ...") but inside its wider class: a person decides."""
+    for name, matcher in wider:
+        found = assess_record(rec, kind, [matcher], exclude)
+        if found is not None and found.entry is not None:
+            return RecordFinding(found.entry, f"is not listed but belongs to {name.replace('_', ' ')}, "
+                                              "which the protocol's open list may include; a person decides")
+    return None
+
+
+def _record_order(item: tuple[str, Evidence]) -> tuple[Any, ...]:
+    text, evidence = item
+    return (evidence.date is not None, evidence.date or dt.date.min, evidence.resource or "", text)
 
 
 def search_outcome(
@@ -487,6 +332,10 @@ def search_outcome(
     judge, and those it cannot place in time."""
     noun = node.record
     where = "" if window is None else " " + describe_window(window, as_of)
+    # the order of records in the input never shows in the result: by date, then resource
+    found = sorted(found, key=_record_order)
+    undecided = sorted(undecided, key=_record_order)
+    uncertain = sorted(uncertain)
     if len(found) >= node.min_count:
         text = f"recorded {noun}{where}: " + ", ".join(t for t, _ in found[:5])
         return Outcome(MET, (text,), tuple(e for _, e in found))

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-#: Deepest JSON nesting (objects and arrays) read in a patient input.
+#: Deepest JSON nesting (objects and arrays) in a native patient record, whose
+#: values reach the output whole. FHIR input is bounded by the parser itself
+#: (about 1,000 levels, an error beyond) and read along fields of fixed depth.
 JSON_MAX_DEPTH = 100
 
 #: An integer literal with more digits than this is read as a float (infinite

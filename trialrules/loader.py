@@ -207,6 +207,7 @@ def load_trial(rules_dir: Path, registry: Registry | None = None, *, plugin: str
         arms=arms,
         escalation=escalation,
         arm_notes=tuple(arms_file.data.get("notes", []) if arms_file else ()),
+        outcome_notes=tuple(outcomes_file.data.get("notes", []) if outcomes_file else ()),
         outcomes=outcomes,
         plugin=plugin,
         rules_dir=str(rules_dir),
@@ -380,7 +381,7 @@ class _RuleChecker:
             if "unit" in body:
                 self.unit(f, body["unit"], here + ("unit",))
         elif key in _SEARCH_NODES:
-            for field_name in ("valueset", "exclude"):
+            for field_name in ("valueset", "exclude", "open_list"):
                 names = body.get(field_name)
                 for i, name in enumerate([names] if isinstance(names, str) else (names or [])):
                     sub = here + (field_name,) if isinstance(names, str) else here + (field_name, i)

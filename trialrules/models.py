@@ -42,18 +42,32 @@ class Coding:
 
 @frozen
 class Quantity:
-    """A measured amount with a UCUM unit code (None: the source gave no unit)."""
+    """A measured amount with a UCUM unit code (None: the source gave no unit).
+
+    ``comparator`` (``<``, ``<=``, ``>``, ``>=``): the amount is a bound, not a value
+    (``<0.5`` mg/dL: below the assay's limit); the engine judges it as such.
+    """
 
     value: float
     unit: str | None = None
+    comparator: Literal["<", "<=", ">", ">="] | None = None
 
 
 @frozen
 class ReferenceRange:
-    """An observation's own normal range (FHIR Observation.referenceRange)."""
+    """One of an observation's own normal ranges (FHIR Observation.referenceRange).
+
+    ``applies_to``: the population it is for (FHIR appliesTo: sex as administrative
+    gender or SNOMED CT codes; anything else makes the range's applicability unknown);
+    ``age_low``/``age_high``: ages in UCUM ``a``, ``mo``, ``wk`` or ``d``, both inclusive.
+    A range with neither applies to everyone.
+    """
 
     low: Quantity | None = None
     high: Quantity | None = None
+    applies_to: tuple[Coding, ...] = ()
+    age_low: Quantity | None = None
+    age_high: Quantity | None = None
 
 
 #: The FHIR resource types a Medication record may come as.
@@ -66,14 +80,21 @@ Value = Union[Quantity, Coding, bool, int, float, str, None]  # noqa: UP007 - ca
 
 @frozen
 class Observation:
-    """A measurement or finding (labs, vital signs, scores, test results)."""
+    """A measurement or finding (labs, vital signs, scores, test results).
+
+    ``date``: the calendar day it was taken, as written, when the source gives a day.
+    ``effective``: the FHIR dateTime as written when it says more or less than a day
+    (a time with its zone, or only a month or year; ``date`` is then None); the
+    engine orders and places results by it (``_latest.py``).
+    """
 
     id: str
     codes: tuple[Coding, ...]
     value: Value = None
     date: dt.date | None = None
-    reference_range: ReferenceRange | None = None
+    reference_ranges: tuple[ReferenceRange, ...] = ()
     status: str | None = None
+    effective: str | None = None
 
     @property
     def reference(self) -> str:
@@ -306,6 +327,10 @@ class RecordSearch:
     status: Literal["active", "any"] = "any"
     window: Window | None = None
     min_count: int = 1
+    #: Wider value sets of an open list ("such as"): their other members make the search unknown.
+    open_list: tuple[str, ...] = ()
+    #: Conditions: "period" (the record overlaps the window) or "diagnosis" (its onset is in it).
+    dated_by: Literal["period", "diagnosis"] = "period"
 
 
 @frozen
@@ -349,6 +374,8 @@ class ValueSet:
     source: str | None = None
     #: Why the set lacks a code system a set of its kind should cover (docs/rule-language.md).
     coverage_reason: str | None = None
+    #: Systems judged although no code is listed in them (a code there is not a member).
+    covers: tuple[str, ...] = ()
 
 
 @frozen
@@ -524,6 +551,7 @@ class Trial:
     arms: tuple[Arm, ...] = ()
     escalation: Escalation | None = None
     arm_notes: tuple[str, ...] = ()
+    outcome_notes: tuple[str, ...] = ()
     outcomes: tuple[OutcomeDefinition, ...] = ()
     plugin: str | None = field(default=None, eq=False)
     rules_dir: str | None = field(default=None, eq=False)
@@ -572,6 +600,11 @@ class ScreeningResult:
     #: The compiled trial that produced this result (not part of the JSON): the
     #: views read the rule definitions from it to say what data a to-do item needs.
     definition: Any = field(default=None, eq=False, repr=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickles travel without the compiled trial (closures do not pickle); the views
+        # then fall back to the reasons alone.
+        return (ScreeningResult, (self.patient, self.trial, self.as_of, self.verdict, self.criteria))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of CONTRACT.md section 2."""

@@ -67,7 +67,10 @@ class NativeAdapter:
                 yield InputFailure(source, f"{source}: {problem}")
                 return
         for data in document if isinstance(document, list) else [document]:
-            yield structure_record(data, source)
+            if jsonfile.too_deep(data):  # native values reach the output whole
+                yield InputFailure(source, f"{source}: a record {jsonfile.TOO_DEEP}")
+            else:
+                yield structure_record(data, source)
 
 
 @hookimpl

@@ -66,7 +66,9 @@ def _arms(trial: Trial) -> list[dict[str, Any]]:
     return out
 
 
-def run_outcomes(engine: Engine, trial: Trial, data_dir: Path, fmt: str, out: Path | None) -> int:
+def run_outcomes(
+    engine: Engine, trial: Trial, data_dir: Path, fmt: str, out: Path | None, *, quiet: bool = False
+) -> int:
     """Compute and write the measures; return the exit code."""
     from trialrules.outcomes import read_study, render, run_measures
     from trialrules.outcomes.sdtm import SDTMError
@@ -119,7 +121,8 @@ def run_outcomes(engine: Engine, trial: Trial, data_dir: Path, fmt: str, out: Pa
         except OSError as exc:
             print(f"trialrules outcomes: cannot write to {target_dir}: {exc}", file=sys.stderr)
             return 1
-        print(f"wrote {target}", file=sys.stderr)
+        if not quiet:
+            print(f"wrote {target}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 1 if unreadable else 0

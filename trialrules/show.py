@@ -33,6 +33,7 @@ from trialrules.models import (
     ValueSet,
     Window,
 )
+from trialrules.outcomes.describe import measure_lines
 
 _OPS = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "=", "!=": "≠"}
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -244,4 +245,8 @@ def render_trial(trial: Trial, valuesets: Mapping[str, ValueSet] | None = None, 
         out.append(f"      time frame: {o.time_frame}")
         if o.description:
             out.append(_wrap(o.description, "      "))
+        for line in measure_lines(o.computation or o.id, o.parameters):
+            out.append(_wrap(line, "      "))
+    for note in trial.outcome_notes:
+        out.append(_wrap("Note: " + note, "  "))
     return "\n".join(out) + "\n"

@@ -32,6 +32,8 @@ SYSTEMS: dict[str, str] = {
     "cvx": "http://hl7.org/fhir/sid/cvx",
     "cpt": "http://www.ama-assn.org/go/cpt",
     "ucum": "http://unitsofmeasure.org",
+    # NCI Thesaurus, as HL7 (terminology.hl7.org CodeSystem v3-nciThesaurus) and mCODE name it
+    "ncit": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl",
     "local": "urn:trialrules:local",
 }
 _HIERARCHICAL = {SYSTEMS["icd10cm"], SYSTEMS["icd10"], SYSTEMS["atc"]}
@@ -136,7 +138,7 @@ class Matcher:
     """
 
     __slots__ = ("name", "exact", "prefixes", "exclude_exact", "exclude_prefixes", "entries",
-                 "ranges", "exclude_ranges", "names", "exclude_names", "_covered", "_memo")
+                 "ranges", "exclude_ranges", "names", "exclude_names", "included", "declared", "_covered", "_memo")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -151,6 +153,11 @@ class Matcher:
         #: RxNorm ingredient names (the entries' display, lower case) -> entry.
         self.names: dict[str, CodeEntry] = {}
         self.exclude_names: set[str] = set()
+        #: Included sets with exclusions of their own, asked in turn (their exclusions
+        #: narrow them, not the union).
+        self.included: list[Matcher] = []
+        #: Systems the set judges without listing codes in them (ValueSet.covers).
+        self.declared: frozenset[str | None] = frozenset()
         self._covered: frozenset[str | None] | None = None
         self._memo: dict[tuple[str | None, str, str | None], _Lookup] = {}
 
@@ -211,8 +218,11 @@ class Matcher:
             found = _Lookup(None, "", True)
         else:
             entry = self._listed(system, code)
+            inner = self._from_included(coding) if entry is None else None
             if entry is not None:
                 found = _Lookup(entry, "", True)
+            elif inner is not None and inner.entry is not None:
+                found = inner
             elif system == _RXNORM and system in self.systems():
                 # Not listed: an ingredient outside the set, or a product whose name
                 # says what it holds. Without a name it cannot be told apart.
@@ -220,13 +230,29 @@ class Matcher:
                     named, how = self._by_name(coding.display)
                     found = _Lookup(named, how, True)
                 else:
-                    found = _Lookup(None, "", False)
+                    found = _Lookup(None, "", inner is not None and inner.judged)
             else:
-                found = _Lookup(None, "", system in self.systems())
+                found = _Lookup(None, "", system in self.systems() or (inner is not None and inner.judged))
         if len(self._memo) >= _MEMO_LIMIT:
             self._memo.clear()
         self._memo[memo_key] = found
         return found
+
+    def _from_included(self, coding: Coding) -> _Lookup | None:
+        judged = None
+        for inner in self.included:
+            found = inner.lookup(coding)
+            if found.entry is not None:
+                return found
+            if found.judged:
+                judged = found
+        return judged
+
+    @property
+    def exact_only(self) -> bool:
+        """True when membership is a plain lookup of exact codes (no prefix, range, exclusion)."""
+        return not (self.prefixes or self.ranges or self.exclude_exact or self.exclude_prefixes
+                    or self.exclude_ranges or self.included)
 
     def entry_for(self, coding: Coding) -> CodeEntry | None:
         """The value-set entry a coding matches (None when it does not match)."""
@@ -244,7 +270,8 @@ class Matcher:
         """The code systems the set has codes in (what it can judge)."""
         if self._covered is None:
             self._covered = (frozenset(s for s, _ in self.exact) | frozenset(s for s, _ in self.prefixes)
-                             | frozenset(s for s, _, _, _ in self.ranges))
+                             | frozenset(s for s, _, _, _ in self.ranges)
+                             | frozenset(s for m in self.included for s in m.systems()) | self.declared)
         return self._covered
 
     def assess(self, codings: Sequence[Coding], ingredients: Sequence[Coding] = ()) -> CodeMatch:
@@ -264,8 +291,8 @@ class Matcher:
         for c in ingredients:
             found = self.lookup(c)
             if found.entry is not None:
-                shown = f"{c.code} ({c.display})" if c.display else c.code
-                return CodeMatch(found.entry, f"matched by ingredient code {shown}")
+                # the ingredient's own code is shown as the record's: no "how" needed
+                return CodeMatch(found.entry)
             judged = judged or found.judged
         if judged:
             return _NOT_IN_SET
@@ -298,6 +325,7 @@ class Matcher:
 def compile_valueset(vs: ValueSet, lookup: Mapping[str, ValueSet], _seen: frozenset[str] = frozenset()) -> Matcher:
     """Compile a value set and the sets it includes into a :class:`Matcher`."""
     matcher = Matcher(vs.name)
+    matcher.declared = frozenset(system_uri(s) for s in vs.covers)
     for entry in vs.codes:
         matcher._add(entry, exclude=False)
     for entry in vs.exclude:
@@ -306,15 +334,12 @@ def compile_valueset(vs: ValueSet, lookup: Mapping[str, ValueSet], _seen: frozen
         if name in _seen or name not in lookup:
             continue  # the validator reports dangling and circular includes
         inner = compile_valueset(lookup[name], lookup, _seen | {vs.name})
+        if not inner.exact_only or inner.exclude_names:
+            matcher.included.append(inner)  # its exclusions narrow it alone
+            continue
         matcher.exact |= inner.exact
-        matcher.prefixes += inner.prefixes
-        matcher.ranges += inner.ranges
-        matcher.exclude_ranges += inner.exclude_ranges
-        matcher.exclude_exact |= inner.exclude_exact
-        matcher.exclude_prefixes += inner.exclude_prefixes
         for key, entry in inner.entries.items():
             matcher.entries.setdefault(key, entry)
-        for name, entry in inner.names.items():
-            matcher.names.setdefault(name, entry)
-        matcher.exclude_names |= inner.exclude_names
+        for name_, entry in inner.names.items():
+            matcher.names.setdefault(name_, entry)
     return matcher

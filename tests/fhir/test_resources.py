@@ -89,7 +89,7 @@ def test_observation_quantity_and_all_codings() -> None:
     assert obs.codes == (Coding("751-8", LOINC, "Neutrophils"), Coding("ANC", "http://acme.example/lab"))
     assert obs.value == Quantity(1.8, "10*9/L")
     assert obs.date == D(2026, 1, 10)
-    assert obs.reference_range == ReferenceRange(Quantity(1.8, "10*9/L"), Quantity(7.7, "10*9/L"))
+    assert obs.reference_ranges == (ReferenceRange(Quantity(1.8, "10*9/L"), Quantity(7.7, "10*9/L")),)
     assert obs.status == "final"
 
 
@@ -133,8 +133,11 @@ def test_quantity_non_ucum_system_and_comparator() -> None:
     assert one(res, "observations").value == Quantity(1.8, None)
     assert "is not UCUM" in warnings_of(res)[0]
     res = {**OBS, "valueQuantity": {"value": 20, "comparator": "<", "system": UCUM, "code": "[IU]/mL"}}
+    assert one(res, "observations").value == Quantity(20, "[IU]/mL", "<")  # a bound, judged as one
+    assert warnings_of(res) == []
+    res = {**OBS, "valueQuantity": {"value": 20, "comparator": "ad", "system": UCUM, "code": "[IU]/mL"}}
     assert one(res, "observations").value is None
-    assert "comparator '<'" in warnings_of(res)[0]
+    assert "comparator 'ad', which is not a bound" in warnings_of(res)[0]
     res = {**OBS, "valueQuantity": {"system": UCUM, "code": "g/dL"}}
     assert one(res, "observations").value is None
     # a code without a system is read as UCUM (the usual shortcut in feeds)
@@ -153,27 +156,30 @@ def test_observation_statuses_kept(status: str) -> None:
 
 def test_observation_dates() -> None:
     base = {k: v for k, v in OBS.items() if k != "effectiveDateTime"}
-    assert one({**base, "effectiveInstant": "2026-01-09T10:00:00Z"}, "observations").date == D(2026, 1, 9)
+    instant = one({**base, "effectiveInstant": "2026-01-09T10:00:00Z"}, "observations")
+    assert (instant.date, instant.effective) == (D(2026, 1, 9), "2026-01-09T10:00:00Z")
     period = {"start": "2026-01-01", "end": "2026-01-03"}
     assert one({**base, "effectivePeriod": period}, "observations").date == D(2026, 1, 3)
     assert one({**base, "effectivePeriod": {"start": "2026-01-01"}}, "observations").date == D(2026, 1, 1)
-    assert one({**base, "issued": "2026-01-11T10:00:00+01:00"}, "observations").date == D(2026, 1, 11)
+    # issued never stands in for effective[x] (CONTRACT.md section 5)
+    assert one({**base, "issued": "2026-01-11T10:00:00+01:00"}, "observations").date is None
     assert one(base, "observations").date is None
     # effective wins over issued
     assert one({**OBS, "issued": "2026-01-12T00:00:00Z"}, "observations").date == D(2026, 1, 10)
 
 
-def test_observation_partial_or_bad_date_is_not_used() -> None:
+def test_observation_partial_date_is_kept_as_written_and_a_bad_one_is_not_used() -> None:
     res = {**OBS, "effectiveDateTime": "2026-01"}
-    assert one(res, "observations").date is None
-    assert "gives only the month; the date is not used" in warnings_of(res)[0]
+    obs = one(res, "observations")
+    assert (obs.date, obs.effective) == (None, "2026-01")
+    assert "gives only the month; the result is judged only where every day it may mean agrees" in warnings_of(res)[0]
     res = {**OBS, "effectiveDateTime": "10 Jan 2026"}
     assert one(res, "observations").date is None
     (warning,) = warnings_of(res)
     assert warning == ("test.json:Observation/o1: '10 Jan 2026' is not a FHIR dateTime; the date is "
                        "not used (at $.entry[1].resource.effectiveDateTime)")
-    # an unusable effective date falls back to issued
-    assert one({**res, "issued": "2026-01-11T00:00:00Z"}, "observations").date == D(2026, 1, 11)
+    # an unusable effective date does not fall back to issued
+    assert one({**res, "issued": "2026-01-11T00:00:00Z"}, "observations").date is None
 
 
 def test_reference_range_prefers_the_normal_range() -> None:
@@ -181,8 +187,8 @@ def test_reference_range_prefers_the_normal_range() -> None:
         {"type": status_cc("referencerange-meaning", "treatment"), "high": {"value": 99, "code": "U/L"}},
         {"type": status_cc("referencerange-meaning", "normal"), "high": {"value": 40, "code": "U/L"}},
     ]}
-    assert one(res, "observations").reference_range == ReferenceRange(None, Quantity(40, "U/L"))
-    assert one({**OBS, "referenceRange": [{"text": "<40"}]}, "observations").reference_range is None
+    assert one(res, "observations").reference_ranges == (ReferenceRange(None, Quantity(40, "U/L")),)
+    assert one({**OBS, "referenceRange": [{"text": "<40"}]}, "observations").reference_ranges == ()
 
 
 def test_observation_without_codes_warns() -> None:

@@ -88,7 +88,7 @@ def _value(value: Any) -> Any:
 def expected_and_actual(native: PatientRecord, read: PatientRecord) -> tuple[dict[str, Any], dict[str, Any]]:
     """Both records in comparable form, the native one with the FHIR side's rules applied."""
     def obs(r: PatientRecord, expect: bool) -> list[Any]:
-        return [(o.id, _codes(o.codes), _value(o.value), o.date, o.reference_range,
+        return [(o.id, _codes(o.codes), _value(o.value), o.date, o.reference_ranges,
                  (o.status or "final") if expect else o.status)
                 for o in r.observations if not (expect and o.status in OBSERVATION_SKIP)]
 

@@ -150,7 +150,8 @@ class TestXPT:
     @pytest.mark.parametrize(
         ("mutate", "message"),
         [
-            (lambda d: d[: 8 * 80 + 50], "NAMESTR header says"),  # cut inside the namestrs
+            (lambda d: d[: 8 * 80 + 50], "truncated"),  # cut inside the namestrs
+            (lambda d: d[: 9 * 80], "NAMESTR header says"),  # cut at a record boundary inside the namestrs
             (lambda d: d[:7 * 80 + 52] + b"009999" + d[7 * 80 + 58:], "9999 variables"),
             (lambda d: d[:8 * 80 + 4] + b"\x00\x00" + d[8 * 80 + 6:], "length 0"),
         ],
@@ -172,3 +173,26 @@ def test_examples_unchanged_by_copy(tmp_path: Path) -> None:
     measures = [{"id": "orr", "title": "", "time_frame": "", "computation": "orr", "parameters": {}}]
     assert _measures(run_measures("c", measures, EXAMPLES / "cel001")) == _measures(run_measures("c", measures, tmp_path / "c"))
     assert csv  # imported for readers of this file: the CSV module is the reference format
+
+
+def test_cut_xpt_is_an_error_or_named(tmp_path: Path) -> None:
+    """
+    dm.xpt cut mid-record is refused; cut at a record boundary (4 of 12 subjects gone: v5 has no row
+    count, so the file alone cannot tell) the subjects that EX still has are named as lacking a DM row.
+    """
+    df = pd.DataFrame({"USUBJID": [f"SUBJ-{k:03d}" for k in range(12)], "ARM": ["Dose group 1"] * 12})
+    pyreadstat.write_xport(df, str(tmp_path / "dm.xpt"), file_format_version=5, table_name="DM")
+    data = (tmp_path / "dm.xpt").read_bytes()
+    (tmp_path / "dm.xpt").write_bytes(data[: 80 * 15 + 37])
+    with pytest.raises(XPTError, match="truncated"):
+        read_xpt_members(tmp_path / "dm.xpt")
+
+    (tmp_path / "dm.xpt").write_bytes(data[: 80 * 15])
+    with (tmp_path / "ex.csv").open("w", encoding="utf-8") as fh:
+        fh.write("USUBJID,EXSTDTC\n" + "".join(f"SUBJ-{k:03d},2025-01-0{1 + k % 9}\n" for k in range(12)))
+    from trialrules.outcomes.sdtm import read_study
+
+    study = read_study(tmp_path)
+    assert 8 == len(study.subjects)
+    assert [f"SUBJ-{k:03d}" for k in range(8, 12)] == [p.usubjid for p in study.problems]
+    assert {"no DM row for this subject"} == {p.reason for p in study.problems}

@@ -16,7 +16,8 @@ from trialrules.outcomes.sdtm import read_study
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sdtm"
 CEL = EXAMPLES / "cel001"
 JK = EXAMPLES / "jk500"
-NAMES = ["ae", "sae", "dlt", "orr", "dcr", "dor", "pfs", "os", "efs", "mrd", "cytokines", "immune_cells", "ada", "pk"]
+NAMES = ["ae", "sae", "dlt", "orr", "dcr", "dor", "pfs", "os", "efs", "mrd", "cytokines", "immune_cells", "ada", "pk",
+         "escalation"]
 
 
 def _m(id_: str, computation: str | None = None, **params: object) -> dict[str, object]:
@@ -24,7 +25,7 @@ def _m(id_: str, computation: str | None = None, **params: object) -> dict[str, 
 
 
 def test_registry_names() -> None:
-    """COMPUTATIONS has exactly the contract's names plus efs."""
+    """COMPUTATIONS has exactly the contract's names plus efs and escalation."""
     assert sorted(NAMES) == sorted(COMPUTATIONS)
 
 

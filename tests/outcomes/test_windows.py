@@ -175,3 +175,23 @@ class TestAeWindow:
         data["ae"] = [{"USUBJID": "S1", "AETERM": "Fatigue", "AESTDTC": _day(day), "AETOXGR": "1", "AEREL": "RELATED"}]
         doc = run_measures("t", [measure("ae", window={"after": "last_dose", "days": 730})], write_study(tmp_path, **data))
         assert counted == doc["measures"][0]["results"][0]["count"]
+
+
+def test_show_prints_each_measures_window_and_conventions(capsys: pytest.CaptureFixture[str]) -> None:
+    """`trialrules show` prints every measure's computation, window and parameters, and the outcome notes."""
+    from trialrules import cli
+
+    assert 0 == cli.main(["show", "jk500"])
+    text = capsys.readouterr().out.split("Outcome measures", 1)[1]
+    assert "window: up to 28 days after the subject's last dose" in text
+    assert "window: up to 24 months after the subject's first dose" in text
+    assert "computed as: AEDLT flag when the data carry it, else the stated default" in text
+    assert text.count("computed as:") == text.count("  - ")
+    assert "Note: Time frames are applied" in cli_text("cel001", capsys)
+
+
+def cli_text(trial: str, capsys: pytest.CaptureFixture[str]) -> str:
+    from trialrules import cli
+
+    cli.main(["show", trial])
+    return " ".join(capsys.readouterr().out.split())

@@ -104,7 +104,7 @@ def _record_from_bundle(doc: Any, file: str) -> PatientRecord | InputFailure:
         field = SUBJECT_FIELD[rtype]
         subject = resource.get(field)
         ref = subject.get("reference") if type(subject) is dict else None
-        if ref in own:  # the usual case, decided without parsing the reference
+        if type(ref) is str and ref in own:  # the usual case, decided without parsing the reference
             builder.add(resource, at, rtype)
             continue
         label = f"{rtype}/{RecordBuilder._id(resource, at)}"

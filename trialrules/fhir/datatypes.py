@@ -8,6 +8,7 @@ relative to the resource (``.valueQuantity.code``).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from trialrules.models import Coding, Quantity, ReferenceRange, Value
@@ -52,8 +53,8 @@ def codings(concept: Any) -> tuple[Coding, ...]:
             code = c.get("code")
             if type(code) is str and code:
                 system, display = c.get("system"), c.get("display")
-                found = _CODINGS.get((code, system, display)) if type(display) is str or display is None \
-                    else None
+                found = _CODINGS.get((code, system, display)) if (type(display) is str or display is None) \
+                    and (type(system) is str or system is None) else None  # a dict is no key
                 out.append(found if found is not None else coding(code, system, display))
     return tuple(out)
 
@@ -91,7 +92,19 @@ def status_code(value: Any) -> str | None:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    return _float(value)
+
+
+def _float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float: infinite, a value no limit can judge
+        return float("inf") if value > 0 else float("-inf")
+
+
+#: Quantity.comparator values that make the amount a bound (``ad``, "sufficient to
+#: achieve", is not one and is not read).
+COMPARATORS = frozenset({"<", "<=", ">", ">="})
 
 
 def _dimensionless(unit: str) -> bool:
@@ -115,19 +128,19 @@ def _shared_quantity(value: float, unit: str) -> Quantity:
 
 
 def quantity(raw: Any, path: str, problems: Problems) -> Quantity | None:
-    """A FHIR Quantity with its UCUM code as unit.
+    """A FHIR Quantity with its UCUM code as unit, and its comparator (``<0.5``: a bound).
 
     No UCUM code (missing, or a non-UCUM system): the value is kept with unit None
     and a warning, and the engine then reports it unusable; the human-readable
-    ``unit`` text is never trusted as a unit. A comparator (``<0.5``) makes the
-    value inexact, so it is not kept as a number at all.
+    ``unit`` text is never trusted as a unit. A value that is not a finite number (NaN,
+    Infinity, 1e400 read as infinity) is an input error of the resource: warned, not kept.
     """
     if type(raw) is dict:
         # Fast path, the usual well-formed UCUM quantity (type() also refuses bool).
         value, code = raw.get("value"), raw.get("code")
-        if (type(value) is float or type(value) is int) and type(code) is str and code \
-                and raw.get("system", UCUM) == UCUM and "comparator" not in raw:
-            return _shared_quantity(float(value), code)
+        if (type(value) is int or (type(value) is float and math.isfinite(value))) and type(code) is str \
+                and code and raw.get("system", UCUM) == UCUM and "comparator" not in raw:
+            return _shared_quantity(_float(value), code)
     else:
         problems.append(("is not a Quantity object", path))
         return None
@@ -135,20 +148,24 @@ def quantity(raw: Any, path: str, problems: Problems) -> Quantity | None:
     if value is None:
         problems.append(("Quantity has no numeric value", path + ".value"))
         return None
-    if "comparator" in raw:
-        problems.append((f"Quantity has comparator {raw['comparator']!r}: not an exact value, not used",
-             path + ".comparator"))
+    if not math.isfinite(value):
+        problems.append((f"Quantity value {raw.get('value')!r} is not a finite number; not used", path + ".value"))
+        return None
+    comparator = raw.get("comparator")
+    if comparator is not None and comparator not in COMPARATORS:
+        problems.append((f"Quantity has comparator {comparator!r}, which is not a bound (<, <=, >, >=); not used",
+                         path + ".comparator"))
         return None
     code, system = raw.get("code"), raw.get("system")
     if system is not None and system != UCUM:
         problems.append((f"unit system {system!r} is not UCUM ({UCUM}); the value has no usable unit",
              path + ".system"))
-        return Quantity(value, None)
+        return Quantity(value, None, comparator)
     if not isinstance(code, str) or not code:
         shown = f" (unit text {raw['unit']!r} is not a code)" if isinstance(raw.get("unit"), str) else ""
         problems.append((f"Quantity has no UCUM unit code{shown}; the value has no usable unit", path + ".code"))
-        return Quantity(value, None)
-    return Quantity(value, code)
+        return Quantity(value, None, comparator)
+    return Quantity(value, code, comparator)
 
 
 def observation_value(resource: dict[str, Any], problems: Problems) -> Value:
@@ -156,7 +173,8 @@ def observation_value(resource: dict[str, Any], problems: Problems) -> Value:
     if "valueQuantity" in resource:
         q = quantity(resource["valueQuantity"], ".valueQuantity", problems)
         if q is not None and q.unit is not None and _dimensionless(q.unit):
-            return q.value  # a score or ratio: the number alone, as native records give it
+            # a score or ratio: the number alone, as native records give it (a bound stays one)
+            return q.value if q.comparator is None else Quantity(q.value, "1", q.comparator)
         return q
     if "valueCodeableConcept" in resource:
         concept = resource["valueCodeableConcept"]
@@ -187,13 +205,15 @@ def observation_value(resource: dict[str, Any], problems: Problems) -> Value:
     return None
 
 
-def reference_range(raw: Any, problems: Problems) -> ReferenceRange | None:
-    """The normal range: the first range with no ``type`` or type ``normal``."""
+def reference_ranges(raw: Any, problems: Problems) -> tuple[ReferenceRange, ...]:
+    """Every normal range (no ``type``, or type ``normal``) with low or high: labs send
+    several, by sex and age band (CONTRACT.md section 5); the engine picks the one that
+    applies to the patient."""
     if type(raw) is not list or not raw:
-        return None
-    first = raw[0]
-    if type(first) is dict and "type" not in first:
-        low, high = first.get("low"), first.get("high")
+        return ()
+    if len(raw) == 1 and type(raw[0]) is dict and raw[0].keys() <= {"low", "high"}:
+        # the usual single range: shared between results, warned about every time
+        low, high = raw[0].get("low"), raw[0].get("high")
         if type(low) is dict and type(high) is dict:
             key = (low.get("value"), low.get("code"), low.get("system"), "comparator" in low,
                    high.get("value"), high.get("code"), high.get("system"), "comparator" in high)
@@ -203,27 +223,37 @@ def reference_range(raw: Any, problems: Problems) -> ReferenceRange | None:
                 found = None
             if found is not None:
                 return found
-            made = _reference_range(raw, problems)
-            if made is not None and made.low is not None and made.high is not None \
-                    and made.low.unit is not None and made.high.unit is not None:
+            made = _reference_ranges(raw, problems)
+            if len(made) == 1 and made[0].low is not None and made[0].high is not None \
+                    and made[0].low.unit is not None and made[0].high.unit is not None:
                 if len(_RANGES) >= _CODINGS_MAX:
                     _RANGES.clear()
                 _RANGES[key] = made  # only clean ranges: a warning must be given every time
             return made
-    return _reference_range(raw, problems)
+    return _reference_ranges(raw, problems)
 
 
-_RANGES: dict[tuple[Any, ...], ReferenceRange] = {}
+_RANGES: dict[tuple[Any, ...], tuple[ReferenceRange, ...]] = {}
 
 
 def _unitless(q: Quantity | None) -> Quantity | None:
     """A dimensionless limit (``1``, ``{INR}``) as a plain number, as observation values are read."""
     if q is not None and q.unit is not None and _dimensionless(q.unit):
+        return Quantity(q.value, None, q.comparator)
+    return q
+
+
+def _age_limit(raw: Any, path: str, problems: Problems) -> Quantity | None:
+    q = quantity(raw, path, problems)
+    if q is not None and q.unit not in ("a", "mo", "wk", "d"):
+        problems.append((f"age {q.unit!r} is not a UCUM age unit (a, mo, wk, d); "
+                         "whom the range applies to is unknown", path))
         return Quantity(q.value, None)
     return q
 
 
-def _reference_range(raw: list[Any], problems: Problems) -> ReferenceRange | None:
+def _reference_ranges(raw: list[Any], problems: Problems) -> tuple[ReferenceRange, ...]:
+    out = []
     for i, rr in enumerate(raw):
         if not isinstance(rr, dict):
             continue
@@ -234,6 +264,22 @@ def _reference_range(raw: list[Any], problems: Problems) -> ReferenceRange | Non
         low = _unitless(quantity(rr["low"], path + ".low", problems) if "low" in rr else None)
         high = _unitless(quantity(rr["high"], path + ".high", problems) if "high" in rr else None)
         if low is None and high is None:
-            return None
-        return ReferenceRange(low, high)
-    return None
+            if "low" in rr or "high" in rr:  # limits given but unreadable: still a range, unusable
+                out.append(ReferenceRange(Quantity(math.nan, None) if "low" in rr else None,
+                                          Quantity(math.nan, None) if "high" in rr else None))
+            continue
+        applies: list[Coding] = []
+        for j, concept in enumerate(rr.get("appliesTo") or () if isinstance(rr.get("appliesTo"), list) else ()):
+            found = codings(concept)
+            if not found:  # words only: a population we cannot place the patient in
+                text = concept_text(concept) or "an unnamed population"
+                found = (Coding(text, None, text),)
+                problems.append((f"appliesTo {text!r} has no code", f"{path}.appliesTo[{j}]"))
+            applies.extend(found[:1])
+        age = rr.get("age")
+        age_low = age_high = None
+        if isinstance(age, dict):
+            age_low = _age_limit(age["low"], path + ".age.low", problems) if "low" in age else None
+            age_high = _age_limit(age["high"], path + ".age.high", problems) if "high" in age else None
+        out.append(ReferenceRange(low, high, tuple(applies), age_low, age_high))
+    return tuple(out)

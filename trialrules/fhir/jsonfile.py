@@ -3,7 +3,9 @@ Reading a JSON document with an error a person can act on (line, column, truncat
 within the limits of :mod:`trialrules.limits`.
 
 A UTF-8 byte-order mark is accepted (FHIR servers and Windows tools write one);
-nesting deeper than ``JSON_MAX_DEPTH`` is an error; an integer of more than
+nesting deeper than Python's parser goes (about 1,000 levels) is an error, and
+:func:`too_deep` checks the tighter ``JSON_MAX_DEPTH`` where a reader passes
+values through whole (native records); an integer of more than
 ``JSON_MAX_INT_DIGITS`` digits is read as a float (infinite if it overflows),
 which the engine reports as a value it cannot judge, rather than as an integer
 that overflows later.
@@ -35,7 +37,8 @@ def describe_json_error(exc: ValueError | RecursionError, data: bytes | str) -> 
     return f"is not valid JSON: {exc}"
 
 
-_TOO_DEEP = f"is nested too deeply to read (more than {JSON_MAX_DEPTH} levels)"
+_TOO_DEEP = "is nested too deeply to read"
+TOO_DEEP = f"is nested too deeply to read (more than {JSON_MAX_DEPTH} levels)"
 
 
 def _int(text: str) -> int | float:
@@ -44,7 +47,14 @@ def _int(text: str) -> int | float:
     return int(text)
 
 
-def _too_deep(doc: Any) -> bool:
+def too_deep(doc: Any) -> bool:
+    """True when ``doc`` nests objects and arrays deeper than JSON_MAX_DEPTH.
+
+    A walk of the whole document: worth it where values are kept whole (a native
+    record's values reach the output), not on the FHIR paths, which read known
+    fields of bounded depth and where it would cost more than half a parse."""
+    if type(doc) is not dict and type(doc) is not list:
+        return False
     stack = [(doc, 1)]
     while stack:
         node, depth = stack.pop()
@@ -58,19 +68,12 @@ def _too_deep(doc: Any) -> bool:
 
 
 def loads(data: bytes | str) -> tuple[Any, str | None]:
-    """``(document, None)``, or ``(None, problem)`` when ``data`` is not JSON or is
-    beyond the limits."""
+    """``(document, None)``, or ``(None, problem)`` when ``data`` is not JSON."""
     if isinstance(data, str):
         data = data.removeprefix("\ufeff")
-        brackets = data.count("{") + data.count("[")
     else:
         data = data.removeprefix(codecs.BOM_UTF8)
-        brackets = data.count(b"{") + data.count(b"[")
     try:
-        doc = json.loads(data, parse_int=_int)
+        return json.loads(data, parse_int=_int), None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None, describe_json_error(exc, data)
-    # Counting brackets is cheap; walking the document only happens when it could be too deep.
-    if brackets > JSON_MAX_DEPTH and (type(doc) is dict or type(doc) is list) and _too_deep(doc):
-        return None, _TOO_DEEP
-    return doc, None

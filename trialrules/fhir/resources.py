@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -35,11 +36,12 @@ from trialrules.fhir.datatypes import (
     codings,
     concept_text,
     observation_value,
-    reference_range,
+    reference_ranges,
     status_code,
 )
 from trialrules.fhir.references import reference_of
 from trialrules.fhir.where import Where, message
+from trialrules.limits import MAX_WINDOW_DAYS
 from trialrules.models import (
     Allergy,
     Coding,
@@ -62,6 +64,8 @@ MEDICATION_SKIP = {
     "MedicationAdministration": frozenset({"entered-in-error", "not-done"}),
     # a draft was never ordered; a cancelled order was never given
     "MedicationRequest": frozenset({"entered-in-error", "cancelled", "draft"}),
+    # a cancelled or declined dispense never reached the patient
+    "MedicationDispense": frozenset({"entered-in-error", "cancelled", "declined"}),
 }
 PROCEDURE_SKIP = frozenset({"entered-in-error", "not-done", "preparation"})
 IMMUNIZATION_SKIP = frozenset({"entered-in-error", "not-done"})
@@ -76,6 +80,7 @@ SUBJECT_FIELD = {
     "MedicationStatement": "subject",
     "MedicationAdministration": "subject",
     "MedicationRequest": "subject",
+    "MedicationDispense": "subject",
     "Procedure": "subject",
     "AllergyIntolerance": "patient",
     "Immunization": "patient",
@@ -138,6 +143,7 @@ class RecordBuilder:
             "MedicationStatement": self._medication,
             "MedicationAdministration": self._medication,
             "MedicationRequest": self._medication,
+            "MedicationDispense": self._medication,
             "Procedure": self._procedure,
             "AllergyIntolerance": self._allergy,
             "Immunization": self._immunization,
@@ -294,26 +300,66 @@ class RecordBuilder:
                        where, label, ".code")
         value = observation_value(r, problems)
         date: dt.date | None = None
+        effective: str | None = None
         # the usual full-date string is answered from the date cache without more calls
         raw = r.get("effectiveDateTime")
         parsed = dates.cached(raw) if type(raw) is str else None
-        if parsed is not None and not parsed.partial:
+        if parsed is not None and not parsed.partial and len(str(raw)) == 10:
             date = parsed.first
-        elif "effectiveDateTime" in r:
-            date = self._point(r["effectiveDateTime"], label, where, ".effectiveDateTime")
-        elif "effectiveInstant" in r:
-            date = self._point(r["effectiveInstant"], label, where, ".effectiveInstant")
-        elif "effectivePeriod" in r:
-            p = r["effectivePeriod"]
-            key = "end" if isinstance(p, dict) and "end" in p else "start"
-            if isinstance(p, dict) and key in p:
-                date = self._point(p[key], label, where, f".effectivePeriod.{key}")
-        if date is None and "issued" in r:
-            date = self._point(r["issued"], label, where, ".issued")
-        rr = reference_range(r["referenceRange"], problems) if "referenceRange" in r else None
+        else:
+            key, path = None, ""
+            if "effectiveDateTime" in r:
+                key, path = r["effectiveDateTime"], ".effectiveDateTime"
+            elif "effectiveInstant" in r:
+                key, path = r["effectiveInstant"], ".effectiveInstant"
+            elif "effectivePeriod" in r:
+                p = r["effectivePeriod"]
+                side = "end" if isinstance(p, dict) and "end" in p else "start"
+                if isinstance(p, dict) and side in p:
+                    key, path = p[side], f".effectivePeriod.{side}"
+            if path:
+                date, effective = self._effective(key, label, where, path)
+        # ``issued`` never stands in for effective[x] (CONTRACT.md section 5): a result
+        # without a date is shown as such and judged only where its date would not matter.
+        rr = reference_ranges(r["referenceRange"], problems) if "referenceRange" in r else ()
         if problems:
             self._flush(where, label)
-        self.observations.append(Observation(rid, codes, value, date, rr, status))
+        self.observations.append(Observation(rid, codes, value, date, rr, status, effective))
+        if "component" in r:
+            self._components(r["component"], where, rid, date, status, effective)
+
+    def _components(self, components: Any, where: Where, rid: str, date: dt.date | None,
+                    status: str | None, effective: str | None) -> None:
+        """Each coded component (blood pressure's systolic and diastolic, a QTc inside an ECG)
+        as an observation of its own: the component's code, value and reference range with
+        the parent's date and status, named ``Observation/id#component[i]`` in evidence."""
+        for i, c in enumerate(components if type(components) is list else ()):
+            codes = codings(c.get("code")) if type(c) is dict else ()
+            at = f".component[{i}]"
+            if not codes:
+                self._warn("component has no coded code; it cannot match any value set", where,
+                           "Observation/" + rid, at + ".code")
+                continue
+            label = f"Observation/{rid}#component[{i}]"
+            value = observation_value(c, self._problems)
+            rr = reference_ranges(c["referenceRange"], self._problems) if "referenceRange" in c else ()
+            for text, path in self._problems:
+                self._warn(text, where, label, at + path)
+            self._problems.clear()
+            self.observations.append(Observation(f"{rid}#component[{i}]", codes, value, date, rr, status,
+                                                 effective))
+
+    def _effective(self, value: Any, label: str, where: Where, path: str) -> tuple[dt.date | None, str | None]:
+        """An Observation's effective[x]: (the day as written when it gives one, the dateTime
+        as written when it says more or less than a day)."""
+        parsed = self._parse(value, "dateTime", label, where, path)
+        if parsed is None:
+            return None, None
+        if parsed.partial:
+            self._warn(f"{value!r} gives only {parsed.describe()}; the result is judged only where every "
+                       "day it may mean agrees", where, label, path)
+            return None, value
+        return parsed.first, (value if len(value) > 10 else None)
 
     def _condition(self, r: dict[str, Any], where: Where, rid: str) -> None:
         verification = status_code(r.get("verificationStatus"))
@@ -345,11 +391,27 @@ class RecordBuilder:
         end: dt.date | None = None
         if kind == "MedicationRequest":
             start, end = self._request_dates(r, label, where)
+        elif kind == "MedicationDispense":
+            start, end = self._dispense_dates(r, label, where)
         elif "effectiveDateTime" in r:
             start, end = self._span(r["effectiveDateTime"], label, where, ".effectiveDateTime")
         elif "effectivePeriod" in r:
             start, end = self._period(r["effectivePeriod"], label, where, ".effectivePeriod")
         self.medications.append(Medication(rid, codes, start, end, status, kind, ingredients, text))
+
+    def _dispense_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[dt.date | None, dt.date | None]:
+        """whenHandedOver (else whenPrepared) to the end of the days' supply, when given in days:
+        a drug dispensed for 28 days may be taken until the last of them."""
+        key = "whenHandedOver" if "whenHandedOver" in r else "whenPrepared"
+        if key not in r:
+            return None, None
+        start, end = self._span(r[key], label, where, "." + key)
+        supply = r.get("daysSupply")
+        days = supply.get("value") if isinstance(supply, dict) and supply.get("code", "d") == "d" else None
+        if end is not None and isinstance(days, (int, float)) and not isinstance(days, bool) \
+                and 0 < days <= MAX_WINDOW_DAYS:
+            end = end + dt.timedelta(days=math.ceil(days) - 1)
+        return start, end
 
     def _request_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[dt.date | None, dt.date | None]:
         """authoredOn, narrowed or widened by dosageInstruction timing bounds."""

@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from trialrules.outcomes import change, pk, response, safety, survival, tte
+from trialrules.outcomes import boin, change, escalation, pk, response, safety, survival, tte
 from trialrules.outcomes.binomial import proportion_ci
 from trialrules.outcomes.sdtm import SDTMError, StudyData, read_study
 from trialrules.outcomes.windows import Window, measure_window
@@ -52,6 +52,7 @@ REQUIRED_DOMAINS: dict[str, tuple[str, ...]] = {
     "immune_cells": ("lb", "ex"),
     "ada": ("lb", "ex"),
     "pk": ("pc",),
+    "escalation": ("ae", "ex"),
 }
 #: Domains whose unusable records and imputed dates a computation names.
 DOMAINS_READ: dict[str, tuple[str, ...]] = {
@@ -69,7 +70,11 @@ DOMAINS_READ: dict[str, tuple[str, ...]] = {
     "immune_cells": ("lb", "ex", "dm"),
     "ada": ("lb", "ex", "dm"),
     "pk": ("pc", "ex", "dm"),
+    "escalation": ("ae", "ex", "dm"),
 }
+#: DM columns only the time-to-event measures read (others do not name their problems).
+_TTE_ONLY_COLUMNS = frozenset({"DTHDTC", "RFPENDTC", "RFSTDTC"})
+_TTE = frozenset({"os", "pfs", "efs", "dor"})
 #: Named records listed in a note before "and N more" (the JSON lists all).
 NOTE_LIST_LIMIT = 10
 
@@ -772,6 +777,117 @@ def compute_pk(study: StudyData, params: Mapping[str, Any]) -> Any:
     return {"results": out, "notes": notes, "specimen": sorted(specimens) if specimens else None}
 
 
+def _dose_levels(study: StudyData, params: Mapping[str, Any]) -> tuple[list[str], dict[str, int], str]:
+    """
+    Dose levels lowest first, DM ARM → level, and how the order was found.
+
+    From the measure's ``dose_order`` (DM ARM values); else the trial's arms
+    (``trial_arms``, passed by :func:`run_measures`) in order of dose, DM ARM
+    matched by :func:`match_arm` — so levels no subject has reached yet still
+    count; else the arms in the data by median EXDOSE.
+    """
+    arms = [a for a in study.arms() if a]
+    if params.get("dose_order"):
+        order = [str(a) for a in params["dose_order"]]
+        return order, {a: k + 1 for k, a in enumerate(order)}, "the measure's dose_order"
+    trial_arms = [a for a in params.get("trial_arms") or [] if (a.get("dose") or {}).get("value") is not None]
+    if trial_arms:
+        ranked = sorted(trial_arms, key=lambda a: float(a["dose"]["value"]))
+        levels = {}
+        for s in study.subjects:
+            hit = match_arm(s.arm, s.armcd, ranked)
+            if hit is not None:
+                levels[s.arm] = ranked.index(hit) + 1
+        if levels:
+            return [str(a.get("title") or a.get("id")) for a in ranked], levels, "the trial's arms by dose"
+    doses: dict[str, list[float]] = {}
+    arm_of = study.arm_of()
+    for e in study.exposures:
+        if e.dose is not None and arm_of.get(e.usubjid):
+            doses.setdefault(arm_of[e.usubjid], []).append(e.dose)
+    if all(a in doses for a in arms):
+        order = sorted(arms, key=lambda a: (sorted(doses[a])[len(doses[a]) // 2], arms.index(a)))
+        how = "median EXDOSE of each arm in the data, ascending"
+    else:
+        order, how = arms, "order of first appearance in DM (EXDOSE missing)"
+    return order, {a: k + 1 for k, a in enumerate(order)}, how
+
+
+def compute_escalation(study: StudyData, params: Mapping[str, Any]) -> Any:
+    """
+    Dose-escalation status under 3+3 and BOIN from the DLT data.
+
+    Parameters: ``dlt`` (parameters of the DLT definition, as :func:`compute_dlt`),
+    ``dose_order`` (DM ARM values, lowest dose first; default by median EXDOSE),
+    ``target`` (BOIN target DLT rate, 0.3 — stated as an assumption when the
+    protocol gives none), ``designs`` (["3+3", "boin"]), ``cohort_size`` (3),
+    ``n_earlystop`` (100, R BOIN's default).
+    """
+    dlt_params = dict(params.get("dlt") or {})
+    window = _window(dlt_params, Window("first_dose", days=int(dlt_params.get("window_days", 28))))
+    res = safety.dlt_subjects(
+        study, int(dlt_params.get("window_days", 28)), dlt_params.get("related_values", safety.DEFAULT_RELATED),
+        int(dlt_params.get("min_grade", 3)), dlt_params.get("use_flag"), window_end=_ends(study, window),
+        window_text=window.describe() if window else None,
+    )
+    order, level, how = _dose_levels(study, params)
+    arm_of = study.arm_of()
+    first = study.first_dose()
+    patients = sorted((first[u], level[arm_of[u]], u in res.subjects, u)
+                      for u in study.treated() if arm_of.get(u) in level and u in first)
+    n = [0] * len(order)
+    y = [0] * len(order)
+    for _, d, tox, _ in patients:
+        n[d - 1] += 1
+        y[d - 1] += int(tox)
+    results = [
+        _rate({"dose_level": str(k + 1)}, "dlt_rate", {u for _, d, t, u in patients if d == k + 1 and t},
+              [u for _, d, _, u in patients if d == k + 1], arm=arm)
+        for k, arm in enumerate(order)
+    ]
+    unplaced = sorted({arm_of.get(u, "") for u in study.treated()} - set(level))
+    if unplaced:
+        raise MissingData(f"DM ARM values not matched to a dose level: {', '.join(repr(a) for a in unplaced)}; "
+                          "give the measure a dose_order")
+    designs = [str(d).lower() for d in params.get("designs", ["3+3", "boin"])]
+    notes = [f"dose levels: {', '.join(f'{k + 1} = {a}' for k, a in enumerate(order))} ({how}); patients in order of "
+             f"first dose; DLT: {res.definition}"]
+    extra: dict[str, Any] = {"dose_levels": order}
+    current = patients[-1][1] if patients else 1
+    if "3+3" in designs and patients:
+        outcomes = [(d, t) for _, d, t, _ in patients]
+        dec = escalation.three_plus_three(outcomes, len(order))
+        best = escalation.mtd(outcomes, len(order), min_patients=6)
+        results.append(_result({"arm": "all"}, "3+3:next_dose", dec.recommended_dose, None, len(patients), "level",
+                               [u for *_, u in patients], continue_trial=dec.continue_trial,
+                               recommended_arm=order[dec.recommended_dose - 1] if dec.recommended_dose else None))
+        results.append(_result({"arm": "all"}, "3+3:mtd", best, None, len(patients), "level", [u for *_, u in patients],
+                               recommended_arm=order[best - 1] if best else None,
+                               definition="highest dose with at least 6 patients and at most 1 DLT (Korn 1994)"))
+        notes.append("3+3 as R escalation::three_plus_three (no de-escalation): decision at the dose given last")
+    if "boin" in designs:
+        target = float(params.get("target", 0.3))
+        table = boin.boundary_table(target, max(12, max(n, default=0)), int(params.get("cohort_size", 3)))
+        lam_e, lam_d = boin.boundaries(target)
+        extra["boin_boundaries"] = {"target": target, "lambda_e": lam_e, "lambda_d": lam_d,
+                                    "table": [r.as_dict() for r in table]}
+        if patients:
+            dec_b = boin.decide(target, n, y, current, int(params.get("n_earlystop", 100)))
+            best_b = boin.select_mtd(target, n, y)
+            results.append(_result({"arm": "all"}, "boin:next_dose", dec_b.next_dose, None, len(patients), "level",
+                                   [u for *_, u in patients], decision=dec_b.decision, reason=dec_b.reason,
+                                   eliminated_from=dec_b.eliminated_from,
+                                   recommended_arm=order[dec_b.next_dose - 1] if dec_b.next_dose else None))
+            results.append(_result({"arm": "all"}, "boin:mtd", best_b, None, len(patients), "level",
+                                   [u for *_, u in patients], recommended_arm=order[best_b - 1] if best_b else None,
+                                   definition="R BOIN select.mtd: isotonic estimate closest to the target"))
+        notes.append(f"BOIN (Liu & Yuan 2015) with target DLT rate {target}"
+                     + ("" if "target" in params else " (assumed: the protocol states none)")
+                     + f": escalate if DLT/n ≤ λe = {lam_e:.4f}, de-escalate if ≥ λd = {lam_d:.4f}, eliminate when "
+                     "P(rate > target) > 0.95")
+    return _output(results, window, notes, **extra)
+
+
 COMPUTATIONS: dict[str, Computation] = {
     "ae": compute_ae,
     "sae": compute_sae,
@@ -787,6 +903,7 @@ COMPUTATIONS: dict[str, Computation] = {
     "immune_cells": compute_immune_cells,
     "ada": compute_ada,
     "pk": compute_pk,
+    "escalation": compute_escalation,
 }
 
 _LB_TESTS = {
@@ -823,13 +940,29 @@ def _norm(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
+def match_arm(arm: str, armcd: str, arms: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """
+    The trial arm a DM row belongs to: ARMCD = arm id, else ARM compared with the
+    arm's id and title on letters and digits only, case-insensitive (ARM may add
+    text after them, or be the end of the title; the longest match wins).
+    """
+    arm_text = _norm(arm)
+    scored: list[tuple[int, int]] = []
+    for i, a in enumerate(arms):
+        ident, title = _norm(str(a.get("id", ""))), _norm(str(a.get("title", "")))
+        if armcd and _norm(armcd) == ident:
+            return a
+        keys = [k for k in (ident, title) if k and (arm_text.startswith(k) or (arm_text and k.endswith(arm_text)))]
+        if keys:
+            scored.append((max(len(k) for k in keys), i))
+    return arms[max(scored)[1]] if scored else None
+
+
 def dose_mismatches(study: StudyData, arms: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
     """
     EX doses that differ from the dose of the subject's arm (DM ARM / ARMCD).
 
-    An arm is matched by ARMCD = arm id, else by comparing ARM with the arm's
-    id and title on letters and digits only, case-insensitive (ARM may add
-    text after them, or be the end of the title; the longest match wins). Doses are
+    An arm is matched by :func:`match_arm`. Doses are
     compared when the units are comparable: an arm dose per kg with an EXDOSU
     ending in ``/kg``, an arm dose per administration with any other EXDOSU of
     the same unit (``{cells}`` = ``cells``); else the row is "not compared".
@@ -842,16 +975,7 @@ def dose_mismatches(study: StudyData, arms: Sequence[Mapping[str, Any]]) -> tupl
         (mismatches as dicts, notes).
     """
     def arm_for(s: Any) -> Mapping[str, Any] | None:
-        arm_text = _norm(s.arm)
-        scored: list[tuple[int, int]] = []
-        for i, a in enumerate(arms):
-            ident, title = _norm(str(a.get("id", ""))), _norm(str(a.get("title", "")))
-            if s.armcd and _norm(s.armcd) == ident:
-                return a
-            keys = [k for k in (ident, title) if k and (arm_text.startswith(k) or (arm_text and k.endswith(arm_text)))]
-            if keys:
-                scored.append((max(len(k) for k in keys), i))
-        return arms[max(scored)[1]] if scored else None
+        return match_arm(s.arm, s.armcd, arms)
 
     by_subject = {s.usubjid: s for s in study.subjects}
     mismatches: list[dict[str, Any]] = []
@@ -951,6 +1075,8 @@ def run_measures(
             if note:
                 entry["note"] = note
             else:
+                if name == "escalation" and arms:
+                    params.setdefault("trial_arms", [dict(a) for a in arms])
                 try:
                     output = func(study, params)
                 except MissingData as exc:
@@ -965,8 +1091,8 @@ def run_measures(
                     else:
                         entry["results"] = list(output)
             domains = DOMAINS_READ.get(name, REQUIRED_DOMAINS.get(name, ()))
-            problems = study.problems_in(domains)
-            imputed = study.imputations_in(domains)
+            problems = [p for p in study.problems_in(domains) if name in _TTE or p.column not in _TTE_ONLY_COLUMNS]
+            imputed = [i for i in study.imputations_in(domains) if name in _TTE or i.column not in _TTE_ONLY_COLUMNS]
             entry["unusable_records"] = [p.as_dict() for p in problems]
             entry["imputed_dates"] = [i.as_dict() for i in imputed]
             if problems:

@@ -100,9 +100,9 @@ def _tables(m: Mapping[str, Any], arms: Sequence[str], sizes: Mapping[str, int])
 
 def _text_table(header: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    out = ["   " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    out = ["   " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     out.append("   " + "  ".join("-" * w for w in widths))
-    out.extend("   " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+    out.extend(("   " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))).rstrip() for r in rows)
     return out
 
 

@@ -783,6 +783,19 @@ def read_study(directory: Path | str) -> StudyData:
         elif parsed is not None:
             death_dtc[("dm", s.row)] = parsed
 
+    if "dm" in tables:
+        # DM is every subject's parent record: a subject found elsewhere without one is named (once)
+        known = {s.usubjid for s in subjects}
+        orphans: dict[str, tuple[str, str, int]] = {}
+        for domain in REQUIRED_COLUMNS:
+            if domain == "dm":
+                continue
+            for i, r in enumerate(tables.get(domain, []), start=1):
+                u = r.get("USUBJID", "").strip()
+                if u and u not in known and u not in orphans:
+                    orphans[u] = (domain, files[domain], i)
+        for u, (domain, file, i) in orphans.items():
+            problems.append(Problem(domain, file, i, "USUBJID", u, "no DM row for this subject", u))
     study = StudyData(
         subjects=tuple(subjects), exposures=tuple(exposures), adverse_events=tuple(adverse_events),
         responses=tuple(responses), tumor_results=tuple(tumor_results), concentrations=tuple(concentrations),

@@ -176,6 +176,8 @@ def read_xpt_members(path: Path, encoding: str | None = None) -> list[Member]:
     if kind is None:
         raise XPTError(f"{path.name}: not a SAS transport file (library header missing)")
     version = 8 if kind == "LIBV8" else 5
+    if len(data) % _REC:
+        raise XPTError(f"{path.name}: {len(data)} bytes is not a whole number of 80-byte records: the file is truncated")
     pos = 3 * _REC
     members: list[Member] = []
     while pos + _REC <= len(data) and _header(data[pos : pos + _REC], ("MEMBER", "MEMBV8")):
@@ -260,6 +262,8 @@ def _read_member(path: Path, data: bytes, pos: int, version: int, encoding: str 
         # v5 has no count: blank observations inside the final record's padding are padding
         while count and not body[(count - 1) * obs_len : count * obs_len].strip(b" ") and len(body) - (count - 1) * obs_len < _REC:
             count -= 1
+        if body[count * obs_len :].strip(b" "):
+            raise XPTError(f"{path.name}: member {name or '?'} ends inside an observation: the file is truncated")
     chunks = [body[k * obs_len + v[3] : k * obs_len + v[3] + v[2]] for k in range(count) for v in variables if not v[1]]
     enc = _decode_all(chunks, encoding)
     rows: list[dict[str, Value]] = []

@@ -121,7 +121,8 @@ def _todo_item(item: TodoItem) -> str:
         )
     window = f' <span class="window">{_e(item.window)}</span>' if item.window else ""
     used = ", ".join(f'<span class="cid">{_e(c)}</span>' for c in item.criteria)
-    return f"<li><b>{_e(item.what)}</b>{window}<div class=\"sub\">for {used}</div></li>"
+    return (f"<li><b>{_e(item.what)}</b>{window}<div class=\"sub\">now: {_e(item.why)}</div>"
+            f"<div class=\"sub\">for {used}</div></li>")
 
 
 def _tree(c: CriterionResult, depth: int) -> str:

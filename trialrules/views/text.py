@@ -129,8 +129,8 @@ def _todo_lines(item: TodoItem, style: Style) -> list[str]:
         return lines
     head = item.what + (f", {item.window}" if item.window else "")
     lines = style.wrap(head, "      ", "  - ")
-    for cid, text in zip(item.criteria, item.texts, strict=True):
-        lines.append("      " + style.paint(style.clip(f"for {cid}: {text}", style.width - 6), "dim"))
+    lines.extend(style.paint(line, "dim") for line in style.wrap(f"now: {item.why}", "        ", "      "))
+    lines.append("      " + style.paint(style.clip("for " + ", ".join(item.criteria), style.width - 6), "dim"))
     return lines
 
 
@@ -173,6 +173,6 @@ def summary_line(verdicts: Iterable[str], errors: int) -> str:
         n[v] += 1
         total += 1
     return (
-        f"{total} screened: {n['eligible']} eligible, {n['ineligible']} ineligible, "
-        f"{n['needs_review']} need review; {errors} input error{'' if errors == 1 else 's'}"
+        f"{total:,} screened: {n['eligible']:,} eligible, {n['ineligible']:,} ineligible, "
+        f"{n['needs_review']:,} need review; {errors:,} input error{'' if errors == 1 else 's'}"
     )

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
+import attrs
 from attrs import frozen
 
 from trialrules._patient import window_start
@@ -93,6 +94,8 @@ class TodoItem:
         criteria: the ids of the unknown criteria it resolves.
         texts: the protocol's words of those criteria, in the same order.
         reason: why the criterion is unknown (the engine's sentence) for the first of them.
+        why: the part of that reason about this test or record (``no usable ANC result in
+            the 14 days up to ...``, ``... has no reference range upper limit``).
 
     .. versionadded:: 0.2
     """
@@ -103,6 +106,7 @@ class TodoItem:
     criteria: tuple[str, ...]
     texts: tuple[str, ...]
     reason: str
+    why: str = ""
 
 
 def todo(result: ScreeningResult) -> dict[str, list[TodoItem]]:
@@ -119,16 +123,16 @@ def todo(result: ScreeningResult) -> dict[str, list[TodoItem]]:
     # One item per test: the narrowest window asked for (a dated window's text sorts by its start date).
     merged: dict[tuple[str, str], TodoItem] = {}
     for leaf in unknown_leaves(result):
-        for kind, what, window in _needs(leaf, definitions.get(leaf.id), valuesets, functions, result.as_of):
+        for kind, what, window, phrase in _needs(leaf, definitions.get(leaf.id), valuesets, functions, result.as_of):
             key = (kind, what)
             item = merged.get(key)
             if item is None:
-                merged[key] = TodoItem(kind, what, window, (leaf.id,), (leaf.text,), leaf.reason)
+                merged[key] = TodoItem(kind, what, window, (leaf.id,), (leaf.text,), leaf.reason, _why(leaf.reason, phrase))
                 continue
             if window is not None and (item.window is None or window > item.window):
-                item = TodoItem(kind, what, window, item.criteria, item.texts, item.reason)
+                item = attrs.evolve(item, window=window)
             if leaf.id not in item.criteria:
-                item = TodoItem(kind, what, item.window, (*item.criteria, leaf.id), (*item.texts, leaf.text), item.reason)
+                item = attrs.evolve(item, criteria=(*item.criteria, leaf.id), texts=(*item.texts, leaf.text))
             merged[key] = item
     out: dict[str, list[TodoItem]] = {"data": [], "person": []}
     for item in merged.values():
@@ -142,37 +146,45 @@ def _needs(
     valuesets: Mapping[str, ValueSet],
     functions: Mapping[str, Any],
     as_of: dt.date,
-) -> list[tuple[Literal["data", "person"], str, str | None]]:
-    """What resolves one unknown leaf: the rule nodes its reason names."""
+) -> list[tuple[Literal["data", "person"], str, str | None, str]]:
+    """What resolves one unknown leaf: the rule nodes its reason names (with the phrase that names them)."""
     reason = leaf.reason.casefold()
-    needs: list[tuple[Literal["data", "person"], str, str | None]] = []
+    needs: list[tuple[Literal["data", "person"], str, str | None, str]] = []
     nodes = list(_leaves(definition.rule)) if definition is not None and definition.rule is not None else []
     for node in nodes:
         if isinstance(node, Attestation):
             key = node.id or leaf.id
             if f"({key.casefold()})" in reason:
-                needs.append(("person", f"attestation {key}", None))
+                needs.append(("person", f"attestation {key}", None, f"({key})"))
         elif isinstance(node, Measurement):
             vs = valuesets.get(node.concept)
             title = (vs.title if vs is not None and vs.title else node.concept.replace("_", " "))
             if title.casefold() in reason:
-                needs.append(("data", _test_name(title, vs), _window_text(node.window, as_of)))
+                needs.append(("data", _test_name(title, vs), _window_text(node.window, as_of), title))
         elif isinstance(node, RecordSearch):
             titles = [(valuesets[n].title if n in valuesets and valuesets[n].title else n.replace("_", " ")) for n in node.valuesets]
             label = " or ".join(t for t in titles if t)
             if label.casefold() in reason or (node.if_absent == UNKNOWN and "cannot be placed in time" in reason):
-                needs.append(("data", f"{node.record} history: {label}", _window_text(node.window, as_of)))
+                needs.append(("data", f"{node.record} history: {label}", _window_text(node.window, as_of), label))
         elif isinstance(node, Derived):
             spec = functions.get(node.function)
             label = getattr(spec, "description", None) or node.function.replace("_", " ")
             if node.function.replace("_", " ").casefold() in reason or label.casefold() in reason:
-                needs.append(("data", f"{label}, or the values it is computed from", None))
+                needs.append(("data", f"{label}, or the values it is computed from", None, label))
     if not needs:
         if _PERSON_PHRASE in reason or (definition is not None and definition.decided_by == "person"):
-            needs.append(("person", f"attestation {leaf.id}", None))
+            needs.append(("person", f"attestation {leaf.id}", None, f"({leaf.id})"))
         else:
-            needs.append(("data", _first_sentence(leaf.reason), None))
+            needs.append(("data", _first_sentence(leaf.reason), None, ""))
     return needs
+
+
+def _why(reason: str, phrase: str) -> str:
+    """The clauses of a reason that mention a phrase (the whole reason when none does)."""
+    clauses = [c.strip() for c in reason.rstrip(".").split("; ")]
+    hits = [c for c in clauses if phrase and phrase.casefold() in c.casefold()]
+    text = "; ".join(hits) if hits else reason.rstrip(".")
+    return text[:1].upper() + text[1:]
 
 
 def _leaves(rule: Rule) -> Iterator[Rule]:

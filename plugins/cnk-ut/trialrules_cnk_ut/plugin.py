@@ -25,3 +25,8 @@ def trialrules_register_functions(registry):
         functions.infection_test,
         description="latest screening test (1 = positive, 0 = negative or none on record)",
     )
+    registry.add_function(
+        "cnk_ut_gene_therapy_recorded",
+        functions.gene_therapy_recorded,
+        description="gene therapy product on record (1 = yes, 0 = none recognised)",
+    )

@@ -16,6 +16,17 @@ recurrence within six months after CR") from what the record holds:
   Observations valued in ``aml_response_not_cr`` (PR, resistant disease ...).
 - Induction courses: Procedures in ``aml_induction_course`` (one per course,
   dated by the course start).
+- SNOMED CT-coded AML conditions say the same through their concept:
+  ``aml_condition_in_remission`` (e.g. 91860005 "AML in remission": CR at onset),
+  ``aml_condition_relapse`` (12281000132104 "Relapsing AML": relapse at onset),
+  ``aml_condition_refractory`` (12291000132102 "Refractory AML": not in CR).
+- A relapse recorded without a date of its own: an AML Condition whose
+  clinicalStatus is ``relapse`` or ``recurrence`` (its onset is the first
+  diagnosis, not the relapse). An old remission is then no evidence of "not
+  relapsed": the early-relapse test and the refractory count are unknown.
+- A worsened disease status (``aml_response_worsened``, SNOMED CT 271299001)
+  after a CR with no relapse recorded since is a relapse on that date; before any
+  CR, or after a recorded relapse, it is "not in CR".
 
 Decision (only data dated on or before the as-of date):
 
@@ -29,7 +40,8 @@ Decision (only data dated on or before the as-of date):
   assessment after the second course -> met; else unknown. With < 2 courses:
   not met when CR was reached after them, else unknown.
 - Result: met if either is met, not met if both are not met, else unknown;
-  unknown (None) when the record holds none of these data. The value is 1
+  unknown (None) when the record holds none of these data, or holds a disease-status
+  assessment whose result none of the response sets reads (it may be a CR or a relapse). The value is 1
   (relapsed/refractory) or 0 (not), for ``op: "==", value: 1`` in the rule.
 """
 
@@ -47,6 +59,7 @@ __all__ = ["relapsed_refractory"]
 _IGNORED_OBSERVATION = {"entered-in-error", "cancelled", "preliminary"}
 _IGNORED_CONDITION = {"refuted", "entered-in-error"}
 _IGNORED_PROCEDURE = {"entered-in-error", "not-done"}
+_RELAPSE_STATUS = {"relapse", "recurrence"}
 _MONTHS = 6
 
 
@@ -76,24 +89,45 @@ def _collect(ctx: Any) -> dict[str, list[tuple[dt.date, str]]]:
     relapse_vs = ctx.valueset("aml_response_relapse")
     not_cr_vs = ctx.valueset("aml_response_not_cr")
     induction = ctx.valueset("aml_induction_course")
-    found: dict[str, list[tuple[dt.date, str]]] = {"cr": [], "relapse": [], "not_cr": [], "course": []}
+    in_remission = ctx.valueset("aml_condition_in_remission")
+    relapsing = ctx.valueset("aml_condition_relapse")
+    refractory = ctx.valueset("aml_condition_refractory")
+    worsened_vs = ctx.valueset("aml_response_worsened")
+    found: dict[str, list[tuple[dt.date, str]]] = {
+        "cr": [], "relapse": [], "not_cr": [], "course": [], "worsened": [], "relapse_undated": [],
+        "unread": []}
 
     for cond in patient.conditions:
         if (cond.verification_status or "").lower() in _IGNORED_CONDITION:
             continue
         coding = _matches(aml, cond.codes)
-        if coding is None or "icd-10-cm" not in (coding.system or "").lower() or len(coding.code) != 6:
+        if coding is None:
             continue
-        status = coding.code[-1]
         ref = f"Condition/{cond.id}"
+        first = cond.recorded or cond.onset
+        if first is not None and first > as_of:
+            continue  # recorded after the as-of date
+        status = ""
+        if "icd-10-cm" in (coding.system or "").lower() and len(coding.code) == 6:
+            status = coding.code[-1]
+        elif _matches(in_remission, cond.codes) is not None:
+            status = "1"
+        elif _matches(relapsing, cond.codes) is not None:
+            status = "2"
+        elif _matches(refractory, cond.codes) is not None:
+            status = "0"
         if status == "1" and cond.onset is not None and cond.onset <= as_of:
             found["cr"].append((cond.onset, ref))
         elif status == "2" and cond.onset is not None and cond.onset <= as_of:
             found["relapse"].append((cond.onset, ref))
+            continue
         elif status == "0":
             day = cond.recorded or cond.onset
             if day is not None and day <= as_of:
                 found["not_cr"].append((day, ref))
+        if (cond.clinical_status or "").lower() in _RELAPSE_STATUS:
+            # Relapse known, its date not: the onset is the first diagnosis.
+            found["relapse_undated"].append((first or as_of, ref))
 
     for obs in patient.observations:
         if (obs.status or "").lower() in _IGNORED_OBSERVATION:
@@ -106,8 +140,12 @@ def _collect(ctx: Any) -> dict[str, list[tuple[dt.date, str]]]:
             found["cr"].append((obs.date, ref))
         elif _matches(relapse_vs, values) is not None:
             found["relapse"].append((obs.date, ref))
+        elif _matches(worsened_vs, values) is not None:
+            found["worsened"].append((obs.date, ref))
         elif _matches(not_cr_vs, values) is not None:
             found["not_cr"].append((obs.date, ref))
+        else:  # an assessment no response set reads: it may be a CR or a relapse
+            found["unread"].append((obs.date, ref))
 
     for proc in patient.procedures:
         if (proc.status or "").lower() in _IGNORED_PROCEDURE:
@@ -116,6 +154,15 @@ def _collect(ctx: Any) -> dict[str, list[tuple[dt.date, str]]]:
             continue
         found["course"].append((proc.date, f"Procedure/{proc.id}"))
 
+    # Worse after a CR (with no relapse recorded since) is a relapse on that date; worse
+    # before any CR, or after a recorded relapse, is disease not in CR.
+    relapses = list(found["relapse"])
+    for day, ref in found.pop("worsened"):
+        crs = sorted(d for d, _ in found["cr"] if d < day)
+        if crs and not any(crs[-1] < d < day for d, _ in relapses):
+            found["relapse"].append((day, ref))
+        else:
+            found["not_cr"].append((day, ref))
     for key in found:
         found[key].sort()
     return found
@@ -166,18 +213,47 @@ def _refractory(
     return None, f"no response assessment after the second induction course ({second[0]})", [first, second]
 
 
+def _undated_relapse(found: Mapping[str, list[tuple[dt.date, str]]]) -> list[tuple[dt.date, str]]:
+    """Relapses known only from a clinical status (a status of now, so after the last CR),
+    unless a dated relapse after the last CR already says when."""
+    if not found["relapse_undated"]:
+        return []
+    last_cr = found["cr"][-1][0] if found["cr"] else None
+    if any(last_cr is None or d > last_cr for d, _ in found["relapse"]):
+        return []
+    return list(found["relapse_undated"])
+
+
 def relapsed_refractory(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
     """Inclusion criterion 3 of JK500 from induction courses and response dates (module docstring)."""
     found = _collect(ctx)
-    if not any(found.values()):
+    if not any(found.values()):  # (no data at all, not even unreadable assessments)
         return DerivedValue(
             value=None,
             unit=None,
             evidence=(),
             reason="the record holds no induction courses, remission or relapse dates",
         )
+    if found["unread"]:
+        # CONTRACT.md section 5: a record that cannot be judged is shown, never skipped.
+        unread = found["unread"]
+        return DerivedValue(
+            value=None, unit=None,
+            evidence=tuple(Evidence(resource=ref, value=None, unit=None, date=day) for day, ref in unread),
+            reason="disease-status assessment(s) whose result is not a known response cannot be read: "
+                   + ", ".join(f"{ref} ({day})" for day, ref in unread[:3]),
+        )
     early, early_why, early_used = _early_relapse(found)
     refractory, refr_why, refr_used = _refractory(found, ctx.as_of)
+    undated = _undated_relapse(found)
+    if undated:
+        # A relapse whose date is unknown: "no relapse" and "CR reached" no longer hold.
+        day, ref = undated[-1]
+        why = f"relapse recorded on {ref} (clinical status) without a relapse date"
+        if early is False:
+            early, early_why, early_used = None, why, [(day, ref)]
+        if refractory is False:
+            refractory, refr_why, refr_used = None, why, [(day, ref)]
     if early is True:
         value, reason, used = 1, early_why, early_used
     elif refractory is True:

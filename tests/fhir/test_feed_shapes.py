@@ -1,0 +1,162 @@
+"""Shapes real FHIR feeds send (issue 21), each deciding a criterion through a Bundle.
+The resources follow the structure of the official HL7 R4 examples (our own files)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _support import engine_for, write_trial
+
+from tests.fhir.conftest import read
+from trialrules.models import PatientRecord
+
+AS_OF = dt.date(2026, 1, 15)
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ATC = "http://www.whocc.no/atc"
+SETS = """
+- name: oral_chemo
+  title: oral chemotherapy
+  codes:
+    - {system: rxnorm, code: "194000", display: capecitabine}
+    - {system: atc, code: L01, prefix: true}
+"""
+WASHOUT = """
+id: exc01_chemo
+text: Oral chemotherapy within 4 weeks before the first dose.
+rule: {medication: {valueset: oral_chemo, window: {weeks: 4}, if_absent: not_met}}
+"""
+
+
+def patient_bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    """A collection Bundle with fullUrls, as servers send it."""
+    entries = [{"fullUrl": "http://ehr.example/fhir/Patient/pat1",
+                "resource": {"resourceType": "Patient", "id": "pat1", "birthDate": "1960-03-02", "gender": "female"}}]
+    for r in resources:
+        entries.append({"fullUrl": f"http://ehr.example/fhir/{r['resourceType']}/{r['id']}", "resource": r})
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def dispense(handed_over: str | None, days_supply: int | None = None, status: str = "completed",
+             prepared: str | None = None) -> dict[str, Any]:
+    """In the shape of the R4 example medicationdispense0301: a contained Medication."""
+    r: dict[str, Any] = {
+        "resourceType": "MedicationDispense", "id": "meddisp0301",
+        "contained": [{"resourceType": "Medication", "id": "med0315", "code": {"coding": [
+            {"system": RXNORM, "code": "200328", "display": "capecitabine 500 MG Oral Tablet"},
+            {"system": ATC, "code": "L01BC06", "display": "capecitabine"}]}}],
+        "status": status,
+        "medicationReference": {"reference": "#med0315"},
+        "subject": {"reference": "Patient/pat1", "display": "Donald Duck"},
+        "quantity": {"value": 56, "system": "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm", "code": "TAB"},
+    }
+    if days_supply is not None:
+        r["daysSupply"] = {"value": days_supply, "unit": "Day", "system": "http://unitsofmeasure.org", "code": "d"}
+    if prepared:
+        r["whenPrepared"] = prepared
+    if handed_over:
+        r["whenHandedOver"] = handed_over
+    return r
+
+
+def screen(tmp: Path, record: PatientRecord, criterion: str, name: str) -> Any:
+    rules = write_trial(tmp, {name: criterion}, SETS)
+    return engine_for(rules).screen_one(record, "mini", AS_OF).criteria[0]
+
+
+class TestMedicationDispense:
+    @pytest.mark.parametrize(("handed_over", "days", "expected"), [
+        ("2025-12-18T16:20:00Z", None, "met"),       # handed over 28 days before: inside 4 weeks
+        ("2025-12-17T16:20:00Z", None, "not_met"),   # 29 days before
+        ("2025-11-20T16:20:00Z", 28, "not_met"),     # supply ends 2025-12-17
+        ("2025-11-20T16:20:00Z", 29, "met"),         # supply ends 2025-12-18
+    ])
+    def test_handed_over_and_days_supply(self, rules_root: Path, handed_over: str, days: int | None,
+                                         expected: str) -> None:
+        record = read(patient_bundle(dispense(handed_over, days)))
+        result = screen(rules_root, record, WASHOUT, "exclusion/exc01_chemo")
+        assert result.result == expected
+        if expected == "met":
+            assert result.evidence[0].resource == "MedicationDispense/meddisp0301"
+
+    def test_when_prepared_when_not_handed_over(self, rules_root: Path) -> None:
+        record = read(patient_bundle(dispense(None, prepared="2026-01-02T10:20:00Z", status="in-progress")))
+        assert screen(rules_root, record, WASHOUT, "exclusion/exc01_chemo").result == "met"
+
+    @pytest.mark.parametrize("status", ["declined", "cancelled", "entered-in-error"])
+    def test_a_dispense_that_never_reached_the_patient(self, rules_root: Path, status: str) -> None:
+        record = read(patient_bundle(dispense("2026-01-10T16:20:00Z", status=status)))
+        assert screen(rules_root, record, WASHOUT, "exclusion/exc01_chemo").result == "not_met"
+
+
+def blood_pressure(systolic: float | None, diastolic: float = 80) -> dict[str, Any]:
+    """In the shape of the R4 example observation-example-bloodpressure: a panel with components."""
+    def component(code: str, display: str, value: float | None) -> dict[str, Any]:
+        c: dict[str, Any] = {"code": {"coding": [{"system": "http://loinc.org", "code": code, "display": display}]}}
+        if value is None:
+            c["dataAbsentReason"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                                                 "code": "not-performed"}]}
+        else:
+            c["valueQuantity"] = {"value": value, "unit": "mmHg", "system": "http://unitsofmeasure.org",
+                                  "code": "mm[Hg]"}
+        return c
+
+    return {"resourceType": "Observation", "id": "blood-pressure", "status": "final",
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                      "code": "vital-signs"}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9",
+                                 "display": "Blood pressure panel with all children optional"}]},
+            "subject": {"reference": "Patient/pat1"}, "effectiveDateTime": "2026-01-10",
+            "component": [component("8480-6", "Systolic blood pressure", systolic),
+                          component("8462-4", "Diastolic blood pressure", diastolic)]}
+
+
+BP_RULE = """
+id: inc01_bp
+text: Systolic blood pressure < 160 mmHg.
+rule: {measurement: {concept: systolic_bp, op: "<", value: 160, unit: "mm[Hg]", window: {days: 28}}}
+"""
+
+
+class TestComponents:
+    @pytest.mark.parametrize(("systolic", "expected"), [(159, "met"), (160, "not_met"), (None, "unknown")])
+    def test_blood_pressure_component_decides(self, rules_root: Path, systolic: float | None, expected: str) -> None:
+        record = read(patient_bundle(blood_pressure(systolic)))
+        result = screen(rules_root, record, BP_RULE, "inclusion/inc01_bp")
+        assert result.result == expected
+        if expected != "unknown":
+            assert result.evidence[0].resource == "Observation/blood-pressure#component[0]"
+            assert result.evidence[0].date == dt.date(2026, 1, 10)  # the parent's date
+
+    def test_a_component_without_a_code_is_named(self) -> None:
+        obs = blood_pressure(120)
+        obs["component"].append({"valueQuantity": {"value": 1}})
+        record = read(patient_bundle(obs))
+        assert any("component has no coded code" in w and ".component[2].code" in w for w in record.warnings)
+
+
+def performance_status(code: dict[str, str], value: int, rid: str) -> dict[str, Any]:
+    """In the shape of mCODE STU4's lansky-performance-status-brian-l / karnofsky examples."""
+    return {"resourceType": "Observation", "id": rid, "status": "final",
+            "code": {"coding": [code]}, "subject": {"reference": "Patient/pat1"},
+            "effectiveDateTime": "2026-01-12", "valueInteger": value,
+            "method": {"coding": [{"system": "http://snomed.info/sct", "code": "5880005"}]}}
+
+
+LANSKY = {"system": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl", "code": "C38144"}
+KARNOFSKY = {"system": "http://loinc.org", "code": "89243-0", "display": "Karnofsky Performance Status score"}
+
+
+class TestPerformanceStatusAsMcodeCodesIt:
+    @pytest.mark.parametrize(("concept", "code", "value", "expected"), [
+        ("lansky", LANSKY, 50, "met"), ("lansky", LANSKY, 40, "not_met"),
+        ("karnofsky", KARNOFSKY, 50, "met"), ("karnofsky", KARNOFSKY, 40, "not_met"),
+    ])
+    def test_score_of_50_or_more(self, rules_root: Path, concept: str, code: dict[str, str], value: int,
+                                 expected: str) -> None:
+        rule = (f"id: inc01_ps\ntext: Lansky or Karnofsky score ≥ 50.\n"
+                f"rule: {{measurement: {{concept: {concept}, op: '>=', value: 50, window: {{days: 28}}}}}}\n")
+        record = read(patient_bundle(performance_status(code, value, f"{concept}-1")))
+        assert screen(rules_root, record, rule, "inclusion/inc01_ps").result == expected
