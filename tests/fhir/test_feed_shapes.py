@@ -160,3 +160,107 @@ class TestPerformanceStatusAsMcodeCodesIt:
                 f"rule: {{measurement: {{concept: {concept}, op: '>=', value: 50, window: {{days: 28}}}}}}\n")
         record = read(patient_bundle(performance_status(code, value, f"{concept}-1")))
         assert screen(rules_root, record, rule, "inclusion/inc01_ps").result == expected
+
+
+class TestReferencesResolveAgainstTheEntryBase:
+    """In the shape of the R4 example bundle-references: relative references are relative to
+    the service base of the referencing entry's fullUrl."""
+
+    def _obs(self, oid: str, ref: str) -> dict[str, Any]:
+        return {"resourceType": "Observation", "id": oid, "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "89247-1"}]},
+                "subject": {"reference": ref}, "effectiveDateTime": "2026-01-10", "valueInteger": 1}
+
+    def test_same_base_other_base_no_base(self) -> None:
+        doc = {"resourceType": "Bundle", "type": "collection", "entry": [
+            {"fullUrl": "http://example.org/fhir/Patient/23",
+             "resource": {"resourceType": "Patient", "id": "23", "birthDate": "1960-03-02", "gender": "male"}},
+            {"fullUrl": "http://example.org/fhir/Observation/1", "resource": self._obs("1", "Patient/23")},
+            {"fullUrl": "http://other.example/fhir/Observation/2", "resource": self._obs("2", "Patient/23")},
+            {"resource": self._obs("3", "Patient/23")},
+            {"fullUrl": "http://example.org/fhir/Observation/4",
+             "resource": self._obs("4", "http://other.example/fhir/Patient/23")},
+            {"fullUrl": "http://example.org/fhir/Observation/5",
+             "resource": self._obs("5", "http://example.org/fhir/Patient/23/_history/2")},
+        ]}
+        record = read(doc)
+        assert [o.id for o in record.observations] == ["1", "3", "5"]
+        assert len(record.warnings) == 2
+        assert "subject 'Patient/23' (that is 'http://other.example/fhir/Patient/23') is not this Bundle's " \
+               "Patient; skipped" in record.warnings[0]
+        assert "Observation/4" in record.warnings[1]
+
+
+ANC_RULE = """
+id: inc01_anc
+text: ANC ≥ 1.5 × 10^9/L within 7 days.
+rule: {measurement: {concept: anc, op: ">=", value: 1.5, unit: "10*9/L", window: {days: 7}}}
+"""
+
+
+def cbc_bundle(report_date: str | None) -> dict[str, Any]:
+    """In the shape of the R4 complete-blood-count example: Observations without effective[x],
+    dated by the DiagnosticReport whose result lists them."""
+    base = "https://example.com/base/"
+    obs = {"resourceType": "Observation", "id": "r2", "status": "final",
+           "code": {"coding": [{"system": "http://loinc.org", "code": "751-8",
+                                "display": "Neutrophils [#/volume] in Blood by Automated count"}]},
+           "subject": {"reference": "Patient/pat1"},
+           "valueQuantity": {"value": 2.0, "unit": "10*9/L", "system": "http://unitsofmeasure.org", "code": "10*9/L"}}
+    entries = [
+        {"fullUrl": base + "Patient/pat1",
+         "resource": {"resourceType": "Patient", "id": "pat1", "birthDate": "1960-03-02", "gender": "female"}},
+        {"fullUrl": base + "Observation/r2", "resource": obs},
+    ]
+    if report_date is not None:
+        entries.insert(1, {"fullUrl": base + "DiagnosticReport/cbc", "resource": {
+            "resourceType": "DiagnosticReport", "id": "cbc", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "58410-2"}]},
+            "subject": {"reference": "Patient/pat1"}, "effectiveDateTime": report_date,
+            "issued": "2026-01-11T11:45:33+11:00", "result": [{"reference": "Observation/r2"}]}})
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+class TestObservationsDatedByTheirReport:
+    def test_the_report_dates_its_results(self, rules_root: Path) -> None:
+        record = read(cbc_bundle("2026-01-10T11:45:33+11:00"))
+        result = screen(rules_root, record, ANC_RULE, "inclusion/inc01_anc")
+        assert result.result == "met"
+        assert any("dated by DiagnosticReport/cbc" in w for w in record.warnings)
+
+    def test_without_the_report_the_result_has_no_date(self, rules_root: Path) -> None:
+        record = read(cbc_bundle(None))
+        assert screen(rules_root, record, ANC_RULE, "inclusion/inc01_anc").result == "unknown"
+
+    def test_a_report_dated_outside_the_window(self, rules_root: Path) -> None:
+        record = read(cbc_bundle("2025-12-01"))
+        assert screen(rules_root, record, ANC_RULE, "inclusion/inc01_anc").result == "unknown"
+
+    def test_in_a_bulk_export_too(self, tmp_path: Path) -> None:
+        from tests.fhir.conftest import write_bulk
+        from trialrules.fhir import BulkAdapter
+
+        entries = [e["resource"] for e in cbc_bundle("2026-01-10")["entry"]]
+        write_bulk(tmp_path, {f"{r['resourceType']}.ndjson": [r] for r in entries})
+        (record,) = BulkAdapter().read(tmp_path)
+        assert isinstance(record, PatientRecord)
+        assert record.observations[0].date == dt.date(2026, 1, 10)
+
+
+class TestPanels:
+    """In the shape of the R4 example observation-example-bmd / lipid panel: hasMember references."""
+
+    def test_members_present_are_read_and_absent_ones_named(self, rules_root: Path) -> None:
+        panel = {"resourceType": "Observation", "id": "cbc-panel", "status": "final",
+                 "code": {"coding": [{"system": "http://loinc.org", "code": "58410-2"}]},
+                 "subject": {"reference": "Patient/pat1"}, "effectiveDateTime": "2026-01-10",
+                 "hasMember": [{"reference": "Observation/anc"}, {"reference": "Observation/plt"}]}
+        anc = {"resourceType": "Observation", "id": "anc", "status": "final",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "751-8"}]},
+               "subject": {"reference": "Patient/pat1"}, "effectiveDateTime": "2026-01-10",
+               "valueQuantity": {"value": 2.0, "system": "http://unitsofmeasure.org", "code": "10*9/L"}}
+        record = read(patient_bundle(panel, anc))
+        assert screen(rules_root, record, ANC_RULE, "inclusion/inc01_anc").result == "met"
+        (warning,) = record.warnings
+        assert "Observation/cbc-panel: panel member 'Observation/plt' is not in this input" in warning
+        assert warning.endswith("(at $.entry[1].resource.hasMember[1])")

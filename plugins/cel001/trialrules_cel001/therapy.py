@@ -25,10 +25,17 @@ _SKIP_MED_STATUS = frozenset({"entered-in-error", "cancelled", "not-taken", "dra
 _ONGOING = frozenset({"active", "in-progress", "on-hold", "intended"})
 
 
-def _drug_key(entry: Any) -> str:
-    # The value-set entry the drug matched: its name where it has one, so an ingredient
-    # coded in RxNorm and in ATC (or as a product) is one drug.
-    return str(entry.display).strip().lower() if entry.display else f"{entry.system}|{entry.code}"
+def _drug_key(med: Any, matcher: Any) -> str:
+    # The drug itself, not its class: the name of the first specific (not class-prefix)
+    # value-set entry any of its codings matches, so one ingredient coded in RxNorm, in
+    # ATC or as a product is one drug; else the record's own first name or code.
+    codings = (*med.codes, *med.ingredients)
+    for c in codings:
+        entry = matcher.entry_for(c)
+        if entry is not None and not entry.prefix and entry.display:
+            return str(entry.display).strip().lower()
+    first = codings[0]
+    return str(first.display or f"{first.system}|{first.code}").strip().lower()
 
 
 def _is_antibody(key: str, med: Any) -> bool:
@@ -78,7 +85,7 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
             end = ctx.as_of
         else:
             end = start
-        dated.append((start, end, _drug_key(match.entry), med))
+        dated.append((start, end, _drug_key(med, matcher), med))
     if not dated:
         why = "no dated systemic anticancer therapy in the medication history"
         if undated:
