@@ -172,19 +172,20 @@ def _condition(c: dict[str, Any], subject: dict[str, str]) -> dict[str, Any]:
 
 
 def _medication(m: dict[str, Any], i: int, subject: dict[str, str], med_url: str,
-                med_id: str) -> list[dict[str, Any]]:
-    """The medication resource(s) for a native medication: rotating between a
-    coded MedicationStatement, one with a contained Medication, a
-    MedicationAdministration with a bundled Medication, and a MedicationRequest."""
+                med_id: str, styles: tuple[int, ...] = (0, 1, 2, 3)) -> list[dict[str, Any]]:
+    """The medication resource(s) for a native medication: rotating (over ``styles``)
+    between a coded MedicationStatement (0), one with a contained Medication (1), a
+    MedicationAdministration with a bundled Medication (2), a MedicationRequest (3) and a
+    coded MedicationAdministration (4)."""
     codings = _codes(m)
     status, start, end = m.get("status") or "completed", m.get("start"), m.get("end")
-    style = i % 4
-    if style == 2 and (status not in MA_STATUSES or not start):
+    style = styles[i % len(styles)]
+    if style in (2, 4) and (status not in MA_STATUSES or not start):
         style = 0
     if style == 3 and (status not in MR_STATUSES or not start):
         style = 1
     kind = {0: "MedicationStatement", 1: "MedicationStatement", 2: "MedicationAdministration",
-            3: "MedicationRequest"}[style]
+            3: "MedicationRequest", 4: "MedicationAdministration"}[style]
     r: dict[str, Any] = {"resourceType": kind, "id": m["id"], "status": status}
     extra: list[dict[str, Any]] = []
     name = next((c["display"] for c in codings if "display" in c), "medication")
@@ -263,7 +264,8 @@ def _questionnaire_response(pid: str, answers: dict[str, bool], subject: dict[st
     return r
 
 
-def resources(record: dict[str, Any], *, bulk: bool, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+def resources(record: dict[str, Any], *, bulk: bool, prefix: str = "",
+              medication_styles: tuple[int, ...] = (0, 1, 2, 3)) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(fullUrl, resource)`` for every resource of a native record.
 
     ``bulk``: references are ``Patient/id`` (a Bulk export has no fullUrls);
@@ -294,7 +296,8 @@ def resources(record: dict[str, Any], *, bulk: bool, prefix: str = "") -> Iterat
     for i, m in enumerate(record.get("medications", [])):
         med_id = f"{prefix}{m['id']}-product"
         med_url = url("Medication", med_id)
-        for r in _medication(renamed(m), i, subject, f"Medication/{med_id}" if bulk else med_url, med_id):
+        for r in _medication(renamed(m), i, subject, f"Medication/{med_id}" if bulk else med_url, med_id,
+                             medication_styles):
             yield url(r["resourceType"], r["id"]), r
     for p in record.get("procedures", []):
         yield url("Procedure", p["id"]), _procedure(renamed(p), subject)
@@ -307,13 +310,14 @@ def resources(record: dict[str, Any], *, bulk: bool, prefix: str = "") -> Iterat
         yield url("QuestionnaireResponse", qr["id"]), qr
 
 
-def bundle(record: dict[str, Any]) -> dict[str, Any]:
-    """A FHIR R4 collection Bundle of one native record."""
+def bundle(record: dict[str, Any], medication_styles: tuple[int, ...] = (0, 1, 2, 3)) -> dict[str, Any]:
+    """A FHIR R4 collection Bundle of one native record (``medication_styles``: see _medication)."""
     return {
         "resourceType": "Bundle",
         "id": str(uuid.uuid5(NAMESPACE, "bundle/" + record["id"])),
         "type": "collection",
-        "entry": [{"fullUrl": u, "resource": r} for u, r in resources(record, bulk=False)],
+        "entry": [{"fullUrl": u, "resource": r}
+                  for u, r in resources(record, bulk=False, medication_styles=medication_styles)],
     }
 
 

@@ -150,7 +150,7 @@ def make_numeric_judge(title: str, comp: Comparison, molar_mass: float | None, v
                     f"({limit_name} {fmt(bound_value)} {unit or ''}), {verb} {symbol} {fmt(multiple)}×{limit_name}"
                 ).split())
         settled = set(results)
-        if len(settled) == 1 and None not in settled and all(c for _, c in ranges):
+        if len(settled) == 1 and None not in settled and any(c for _, c in ranges):
             return Judgement(results[0], sentence)
         if None in settled and problem:
             return Judgement(None, problem=problem if len(ranges) == 1 else

@@ -154,16 +154,19 @@ class FunctionContext:
                                           self.index.when) if c.certain]
 
     def latest(
-        self, concept: str, window: Window | None, read: Callable[[Observation], tuple[Any, str]],
+        self, concept: str, window: Window | int | None, read: Callable[[Observation], tuple[Any, str]],
     ) -> Latest:
         """The latest-value rule for a derived value's input (CONTRACT.md section 5).
 
         ``read`` turns one result into ``(value, "")``, or ``(None, why)`` when it cannot
-        be read. The value is that of the newest result in the window; when the newest
+        be read; ``window`` a :class:`Window` or a number of days up to the as-of date.
+        The value is that of the newest result in the window; when the newest
         cannot be read, may fall outside the window, or several results at the same time
         (the same day where a time is missing) read differently, the value is None and
         ``reason`` names them: an older result never stands in.
         """
+        if isinstance(window, int):
+            window = Window(days=window)
         start = window_start(window, self.as_of)
         name = self.matchers[concept].name.replace("_", " ")
         where = describe_window(window, self.as_of)

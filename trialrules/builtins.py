@@ -53,9 +53,15 @@ SHARED_MEASUREMENTS: dict[str, tuple[str, tuple[str, ...], str | None, float | N
     "body_weight": ("body weight", ("29463-7", "3141-9"), "kg", None),
     "body_height": ("body height", ("8302-2",), "cm", None),
     "ecog": ("ECOG performance status", ("89247-1",), None, None),
-    "qt_interval": ("QT interval", ("8634-8",), "ms", None),
+    # 44975-1 Q-T interval {EKG lead}: the code of US Core's ECG example (often a component)
+    "qt_interval": ("QT interval", ("8634-8", "44975-1"), "ms", None),
     "heart_rate": ("heart rate", ("8867-4",), "/min", None),
     "qtcf": ("QTcF", ("8636-3",), "ms", None),
+    # Components of the blood-pressure panel 85354-9 (FHIR R4 vital-signs profile)
+    "systolic_bp": ("systolic blood pressure", ("8480-6",), "mm[Hg]", None),
+    "diastolic_bp": ("diastolic blood pressure", ("8462-4",), "mm[Hg]", None),
+    # mCODE's Karnofsky Performance Status profile (LOINC 89243-0, valueInteger 0-100)
+    "karnofsky": ("Karnofsky performance status", ("89243-0",), None, None),
     "hcg_serum": ("serum hCG (pregnancy test)", ("2118-8",), None, None),
     "hcg_urine": ("urine hCG (pregnancy test)", ("2106-3",), None, None),
     "hiv_ab": ("HIV-1/2 antibody", ("7917-8", "75622-1"), None, None),
@@ -65,6 +71,13 @@ SHARED_MEASUREMENTS: dict[str, tuple[str, tuple[str, ...], str | None, float | N
     "hbv_dna": ("HBV DNA", ("29615-2",), None, None),
     "hcv_ab": ("HCV antibody", ("16128-1",), None, None),
     "hcv_rna": ("HCV RNA", ("11011-4",), None, None),
+}
+
+# Measurements coded outside LOINC: name: (title, system, codes). mCODE STU4 codes the
+# Lansky Play-Performance Status observation as NCI Thesaurus C38144 (profile
+# mcode-lansky-play-performance-status, example lansky-performance-status-brian-l, valueInteger 0-100).
+OTHER_MEASUREMENTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "lansky": ("Lansky play-performance status", "ncit", ("C38144",)),
 }
 
 # Qualitative results: the codes of the core vocabulary (trialrules.qualitative).
@@ -100,6 +113,9 @@ def shared_valuesets() -> list[ValueSet]:
         out.append(converter.structure(
             {"name": name, "title": title, "unit": unit, "molar_mass": molar,
              "codes": [{"system": "loinc", "code": c} for c in codes]}, ValueSet))
+    for name, (title, system, codes) in OTHER_MEASUREMENTS.items():
+        out.append(converter.structure(
+            {"name": name, "title": title, "codes": [{"system": system, "code": c} for c in codes]}, ValueSet))
     for name, (title, reading) in RESULT_SETS.items():
         out.append(converter.structure(
             {"name": name, "title": title,

@@ -314,6 +314,11 @@ def _open_list_finding(
     return None
 
 
+def _record_order(item: tuple[str, Evidence]) -> tuple[Any, ...]:
+    text, evidence = item
+    return (evidence.date is not None, evidence.date or dt.date.min, evidence.resource or "", text)
+
+
 def search_outcome(
     node: RecordSearch,
     label: str,
@@ -327,6 +332,10 @@ def search_outcome(
     judge, and those it cannot place in time."""
     noun = node.record
     where = "" if window is None else " " + describe_window(window, as_of)
+    # the order of records in the input never shows in the result: by date, then resource
+    found = sorted(found, key=_record_order)
+    undecided = sorted(undecided, key=_record_order)
+    uncertain = sorted(uncertain)
     if len(found) >= node.min_count:
         text = f"recorded {noun}{where}: " + ", ".join(t for t, _ in found[:5])
         return Outcome(MET, (text,), tuple(e for _, e in found))

@@ -374,6 +374,8 @@ class ValueSet:
     source: str | None = None
     #: Why the set lacks a code system a set of its kind should cover (docs/rule-language.md).
     coverage_reason: str | None = None
+    #: Systems judged although no code is listed in them (a code there is not a member).
+    covers: tuple[str, ...] = ()
 
 
 @frozen

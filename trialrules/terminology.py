@@ -32,6 +32,8 @@ SYSTEMS: dict[str, str] = {
     "cvx": "http://hl7.org/fhir/sid/cvx",
     "cpt": "http://www.ama-assn.org/go/cpt",
     "ucum": "http://unitsofmeasure.org",
+    # NCI Thesaurus, as HL7 (terminology.hl7.org CodeSystem v3-nciThesaurus) and mCODE name it
+    "ncit": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl",
     "local": "urn:trialrules:local",
 }
 _HIERARCHICAL = {SYSTEMS["icd10cm"], SYSTEMS["icd10"], SYSTEMS["atc"]}
@@ -136,7 +138,7 @@ class Matcher:
     """
 
     __slots__ = ("name", "exact", "prefixes", "exclude_exact", "exclude_prefixes", "entries",
-                 "ranges", "exclude_ranges", "names", "exclude_names", "included", "_covered", "_memo")
+                 "ranges", "exclude_ranges", "names", "exclude_names", "included", "declared", "_covered", "_memo")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -154,6 +156,8 @@ class Matcher:
         #: Included sets with exclusions of their own, asked in turn (their exclusions
         #: narrow them, not the union).
         self.included: list[Matcher] = []
+        #: Systems the set judges without listing codes in them (ValueSet.covers).
+        self.declared: frozenset[str | None] = frozenset()
         self._covered: frozenset[str | None] | None = None
         self._memo: dict[tuple[str | None, str, str | None], _Lookup] = {}
 
@@ -267,7 +271,7 @@ class Matcher:
         if self._covered is None:
             self._covered = (frozenset(s for s, _ in self.exact) | frozenset(s for s, _ in self.prefixes)
                              | frozenset(s for s, _, _, _ in self.ranges)
-                             | frozenset(s for m in self.included for s in m.systems()))
+                             | frozenset(s for m in self.included for s in m.systems()) | self.declared)
         return self._covered
 
     def assess(self, codings: Sequence[Coding], ingredients: Sequence[Coding] = ()) -> CodeMatch:
@@ -321,6 +325,7 @@ class Matcher:
 def compile_valueset(vs: ValueSet, lookup: Mapping[str, ValueSet], _seen: frozenset[str] = frozenset()) -> Matcher:
     """Compile a value set and the sets it includes into a :class:`Matcher`."""
     matcher = Matcher(vs.name)
+    matcher.declared = frozenset(system_uri(s) for s in vs.covers)
     for entry in vs.codes:
         matcher._add(entry, exclude=False)
     for entry in vs.exclude:

@@ -89,3 +89,159 @@ class TestMedicationDispense:
     def test_a_dispense_that_never_reached_the_patient(self, rules_root: Path, status: str) -> None:
         record = read(patient_bundle(dispense("2026-01-10T16:20:00Z", status=status)))
         assert screen(rules_root, record, WASHOUT, "exclusion/exc01_chemo").result == "not_met"
+
+
+def blood_pressure(systolic: float | None, diastolic: float = 80) -> dict[str, Any]:
+    """In the shape of the R4 example observation-example-bloodpressure: a panel with components."""
+    def component(code: str, display: str, value: float | None) -> dict[str, Any]:
+        c: dict[str, Any] = {"code": {"coding": [{"system": "http://loinc.org", "code": code, "display": display}]}}
+        if value is None:
+            c["dataAbsentReason"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                                                 "code": "not-performed"}]}
+        else:
+            c["valueQuantity"] = {"value": value, "unit": "mmHg", "system": "http://unitsofmeasure.org",
+                                  "code": "mm[Hg]"}
+        return c
+
+    return {"resourceType": "Observation", "id": "blood-pressure", "status": "final",
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                      "code": "vital-signs"}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9",
+                                 "display": "Blood pressure panel with all children optional"}]},
+            "subject": {"reference": "Patient/pat1"}, "effectiveDateTime": "2026-01-10",
+            "component": [component("8480-6", "Systolic blood pressure", systolic),
+                          component("8462-4", "Diastolic blood pressure", diastolic)]}
+
+
+BP_RULE = """
+id: inc01_bp
+text: Systolic blood pressure < 160 mmHg.
+rule: {measurement: {concept: systolic_bp, op: "<", value: 160, unit: "mm[Hg]", window: {days: 28}}}
+"""
+
+
+class TestComponents:
+    @pytest.mark.parametrize(("systolic", "expected"), [(159, "met"), (160, "not_met"), (None, "unknown")])
+    def test_blood_pressure_component_decides(self, rules_root: Path, systolic: float | None, expected: str) -> None:
+        record = read(patient_bundle(blood_pressure(systolic)))
+        result = screen(rules_root, record, BP_RULE, "inclusion/inc01_bp")
+        assert result.result == expected
+        if expected != "unknown":
+            assert result.evidence[0].resource == "Observation/blood-pressure#component[0]"
+            assert result.evidence[0].date == dt.date(2026, 1, 10)  # the parent's date
+
+    def test_a_component_without_a_code_is_named(self) -> None:
+        obs = blood_pressure(120)
+        obs["component"].append({"valueQuantity": {"value": 1}})
+        record = read(patient_bundle(obs))
+        assert any("component has no coded code" in w and ".component[2].code" in w for w in record.warnings)
+
+
+def performance_status(code: dict[str, str], value: int, rid: str) -> dict[str, Any]:
+    """In the shape of mCODE STU4's lansky-performance-status-brian-l / karnofsky examples."""
+    return {"resourceType": "Observation", "id": rid, "status": "final",
+            "code": {"coding": [code]}, "subject": {"reference": "Patient/pat1"},
+            "effectiveDateTime": "2026-01-12", "valueInteger": value,
+            "method": {"coding": [{"system": "http://snomed.info/sct", "code": "5880005"}]}}
+
+
+LANSKY = {"system": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl", "code": "C38144"}
+KARNOFSKY = {"system": "http://loinc.org", "code": "89243-0", "display": "Karnofsky Performance Status score"}
+
+
+class TestPerformanceStatusAsMcodeCodesIt:
+    @pytest.mark.parametrize(("concept", "code", "value", "expected"), [
+        ("lansky", LANSKY, 50, "met"), ("lansky", LANSKY, 40, "not_met"),
+        ("karnofsky", KARNOFSKY, 50, "met"), ("karnofsky", KARNOFSKY, 40, "not_met"),
+    ])
+    def test_score_of_50_or_more(self, rules_root: Path, concept: str, code: dict[str, str], value: int,
+                                 expected: str) -> None:
+        rule = (f"id: inc01_ps\ntext: Lansky or Karnofsky score ≥ 50.\n"
+                f"rule: {{measurement: {{concept: {concept}, op: '>=', value: 50, window: {{days: 28}}}}}}\n")
+        record = read(patient_bundle(performance_status(code, value, f"{concept}-1")))
+        assert screen(rules_root, record, rule, "inclusion/inc01_ps").result == expected
+
+
+class TestReferencesResolveAgainstTheEntryBase:
+    """In the shape of the R4 example bundle-references: relative references are relative to
+    the service base of the referencing entry's fullUrl."""
+
+    def _obs(self, oid: str, ref: str) -> dict[str, Any]:
+        return {"resourceType": "Observation", "id": oid, "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "89247-1"}]},
+                "subject": {"reference": ref}, "effectiveDateTime": "2026-01-10", "valueInteger": 1}
+
+    def test_same_base_other_base_no_base(self) -> None:
+        doc = {"resourceType": "Bundle", "type": "collection", "entry": [
+            {"fullUrl": "http://example.org/fhir/Patient/23",
+             "resource": {"resourceType": "Patient", "id": "23", "birthDate": "1960-03-02", "gender": "male"}},
+            {"fullUrl": "http://example.org/fhir/Observation/1", "resource": self._obs("1", "Patient/23")},
+            {"fullUrl": "http://other.example/fhir/Observation/2", "resource": self._obs("2", "Patient/23")},
+            {"resource": self._obs("3", "Patient/23")},
+            {"fullUrl": "http://example.org/fhir/Observation/4",
+             "resource": self._obs("4", "http://other.example/fhir/Patient/23")},
+            {"fullUrl": "http://example.org/fhir/Observation/5",
+             "resource": self._obs("5", "http://example.org/fhir/Patient/23/_history/2")},
+        ]}
+        record = read(doc)
+        assert [o.id for o in record.observations] == ["1", "3", "5"]
+        assert len(record.warnings) == 2
+        assert "subject 'Patient/23' (that is 'http://other.example/fhir/Patient/23') is not this Bundle's " \
+               "Patient; skipped" in record.warnings[0]
+        assert "Observation/4" in record.warnings[1]
+
+
+ANC_RULE = """
+id: inc01_anc
+text: ANC ≥ 1.5 × 10^9/L within 7 days.
+rule: {measurement: {concept: anc, op: ">=", value: 1.5, unit: "10*9/L", window: {days: 7}}}
+"""
+
+
+def cbc_bundle(report_date: str | None) -> dict[str, Any]:
+    """In the shape of the R4 complete-blood-count example: Observations without effective[x],
+    dated by the DiagnosticReport whose result lists them."""
+    base = "https://example.com/base/"
+    obs = {"resourceType": "Observation", "id": "r2", "status": "final",
+           "code": {"coding": [{"system": "http://loinc.org", "code": "751-8",
+                                "display": "Neutrophils [#/volume] in Blood by Automated count"}]},
+           "subject": {"reference": "Patient/pat1"},
+           "valueQuantity": {"value": 2.0, "unit": "10*9/L", "system": "http://unitsofmeasure.org", "code": "10*9/L"}}
+    entries = [
+        {"fullUrl": base + "Patient/pat1",
+         "resource": {"resourceType": "Patient", "id": "pat1", "birthDate": "1960-03-02", "gender": "female"}},
+        {"fullUrl": base + "Observation/r2", "resource": obs},
+    ]
+    if report_date is not None:
+        entries.insert(1, {"fullUrl": base + "DiagnosticReport/cbc", "resource": {
+            "resourceType": "DiagnosticReport", "id": "cbc", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "58410-2"}]},
+            "subject": {"reference": "Patient/pat1"}, "effectiveDateTime": report_date,
+            "issued": "2026-01-11T11:45:33+11:00", "result": [{"reference": "Observation/r2"}]}})
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+class TestObservationsDatedByTheirReport:
+    def test_the_report_dates_its_results(self, rules_root: Path) -> None:
+        record = read(cbc_bundle("2026-01-10T11:45:33+11:00"))
+        result = screen(rules_root, record, ANC_RULE, "inclusion/inc01_anc")
+        assert result.result == "met"
+        assert any("dated by DiagnosticReport/cbc" in w for w in record.warnings)
+
+    def test_without_the_report_the_result_has_no_date(self, rules_root: Path) -> None:
+        record = read(cbc_bundle(None))
+        assert screen(rules_root, record, ANC_RULE, "inclusion/inc01_anc").result == "unknown"
+
+    def test_a_report_dated_outside_the_window(self, rules_root: Path) -> None:
+        record = read(cbc_bundle("2025-12-01"))
+        assert screen(rules_root, record, ANC_RULE, "inclusion/inc01_anc").result == "unknown"
+
+    def test_in_a_bulk_export_too(self, tmp_path: Path) -> None:
+        from tests.fhir.conftest import write_bulk
+        from trialrules.fhir import BulkAdapter
+
+        entries = [e["resource"] for e in cbc_bundle("2026-01-10")["entry"]]
+        write_bulk(tmp_path, {f"{r['resourceType']}.ndjson": [r] for r in entries})
+        (record,) = BulkAdapter().read(tmp_path)
+        assert isinstance(record, PatientRecord)
+        assert record.observations[0].date == dt.date(2026, 1, 10)

@@ -153,3 +153,36 @@ def test_seeded_fuzz_of_sdtm_folders(tmp_path: Path) -> None:
             break
     assert runs >= 50, runs
     print(f"fuzz: {runs} mutated SDTM folders")
+
+
+def test_seeded_fuzz_of_xpt_bytes(tmp_path: Path) -> None:
+    """Mutated v5/v8 transport files (flipped bytes, cuts, repeated records): read or refused, never a traceback."""
+    pd = pytest.importorskip("pandas")
+    pyreadstat = pytest.importorskip("pyreadstat")
+    df = pd.DataFrame({"USUBJID": ["S1", "S2", "", "S4"], "ARM": ["A", "B", "", "A"], "AGE": [50.0, None, 3.0, 70.5]})
+    seeds = []
+    for version in (5, 8):
+        path = tmp_path / f"seed{version}.xpt"
+        pyreadstat.write_xport(df, str(path), file_format_version=version, table_name="DM")
+        seeds.append(path.read_bytes())
+    rng = random.Random(1129)
+    started, runs, refused = time.monotonic(), 0, 0
+    folder = tmp_path / "study"
+    folder.mkdir()
+    while time.monotonic() - started < 5 and runs < 2000:
+        data = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 4)):
+            op, pos = rng.randrange(4), rng.randrange(len(data))
+            if op == 0:
+                data[pos] = rng.randrange(256)
+            elif op == 1:
+                del data[pos:]
+            elif op == 2:
+                data[pos:pos] = data[(pos // 80) * 80 : (pos // 80) * 80 + 80]
+            else:
+                data[pos : pos + 6] = rng.choice([b"009999", b"000000", b"-00001", b"\xff\xff\xff\xff\xff\xff"])
+        (folder / "dm.xpt").write_bytes(bytes(data))
+        study = read_study(folder)
+        refused += bool(study.problems and study.problems[0].row is None)
+        runs += 1
+    assert runs >= 100 and 0 < refused < runs

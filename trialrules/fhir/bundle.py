@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from trialrules.errors import InputError
+from trialrules.errors import InputError, shown
 from trialrules.fhir import jsonfile
-from trialrules.fhir.references import lookup_key, resource_keys
+from trialrules.fhir.references import lookup_key, resolve, resource_keys, service_base
 from trialrules.fhir.resources import SUBJECT_FIELD, RecordBuilder
 from trialrules.fhir.where import Where, message
 from trialrules.models import InputFailure, PatientRecord
@@ -94,9 +94,11 @@ def _record_from_bundle(doc: Any, file: str) -> PatientRecord | InputFailure:
     p_index, patient, p_url = patients[0]
     builder = RecordBuilder(patient, Where(file, None, p_index, p_url), _Index(others), file)
     builder.warnings[:0] = warnings
-    own = {f"Patient/{builder.id}"}
-    if p_url:
-        own.add(p_url)
+    relative = f"Patient/{builder.id}"
+    # The Patient's absolute URL when its fullUrl is a RESTful one: references are then
+    # compared as FHIR resolves them (against each entry's own base).
+    p_base = service_base(p_url)
+    p_absolute = p_base + relative if p_base else None
 
     # Pass 2: every clinical resource about this patient.
     for i, resource, full_url, rtype in clinical:
@@ -104,17 +106,26 @@ def _record_from_bundle(doc: Any, file: str) -> PatientRecord | InputFailure:
         field = SUBJECT_FIELD[rtype]
         subject = resource.get(field)
         ref = subject.get("reference") if type(subject) is dict else None
-        if type(ref) is str and ref in own:  # the usual case, decided without parsing the reference
+        # the usual cases, decided without parsing the reference
+        if type(ref) is str and (ref == p_url or ref == relative and (
+                full_url is None or p_base is None or full_url.startswith(p_base))):
             builder.add(resource, at, rtype)
             continue
         label = f"{rtype}/{RecordBuilder._id(resource, at)}"
         if type(ref) is not str or not ref:
             builder.warnings.append(message(f"has no {field} reference; skipped (it cannot be "
                                             "attributed to a patient)", at, label, "." + field))
-        elif lookup_key(ref) in own:
+            continue
+        resolved = resolve(ref, full_url)
+        if p_absolute is not None and "://" in resolved:
+            mine = resolved == p_absolute
+        else:  # no base to tell servers apart: the Patient by type and id
+            mine = lookup_key(resolved) == relative
+        if mine:
             builder.add(resource, at, rtype)
         else:
-            builder.warnings.append(message(f"{field} {ref!r} is not this Bundle's Patient; skipped",
+            shown_ref = shown(ref) + (f" (that is {shown(resolved)})" if resolved not in (ref, lookup_key(ref)) else "")
+            builder.warnings.append(message(f"{field} {shown_ref} is not this Bundle's Patient; skipped",
                                             at, label, f".{field}.reference"))
     return builder.build()
 

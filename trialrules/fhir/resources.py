@@ -30,6 +30,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from trialrules.fhir import dates
 from trialrules.fhir.datatypes import (
     UCUM,
@@ -39,7 +41,7 @@ from trialrules.fhir.datatypes import (
     reference_ranges,
     status_code,
 )
-from trialrules.fhir.references import reference_of
+from trialrules.fhir.references import lookup_key, reference_of
 from trialrules.fhir.where import Where, message
 from trialrules.limits import MAX_WINDOW_DAYS
 from trialrules.models import (
@@ -85,7 +87,9 @@ SUBJECT_FIELD = {
     "AllergyIntolerance": "patient",
     "Immunization": "patient",
     "QuestionnaireResponse": "subject",
+    "DiagnosticReport": "subject",  # read only to date the Observations it reports
 }
+REPORT_SKIP = frozenset({"entered-in-error", "cancelled"})
 
 _AGE_UNITS = {"a": 12, "mo": 1}  # in months; weeks and days are added as days
 _AGE_DAYS = {"wk": 7, "d": 1}
@@ -148,7 +152,12 @@ class RecordBuilder:
             "AllergyIntolerance": self._allergy,
             "Immunization": self._immunization,
             "QuestionnaireResponse": self._questionnaire_response,
+            "DiagnosticReport": self._diagnostic_report,
         }
+        # Observations without effective[x] (index, keys a report's ``result`` may use), and
+        # the dates reports give the Observations they list: matched in build(), whatever the order.
+        self._undated: list[tuple[int, tuple[str, ...]]] = []
+        self._report_dates: dict[str, tuple[str, dt.date | None, str | None]] = {}
 
     # -- plumbing ----------------------------------------------------------
 
@@ -324,7 +333,33 @@ class RecordBuilder:
         rr = reference_ranges(r["referenceRange"], problems) if "referenceRange" in r else ()
         if problems:
             self._flush(where, label)
+        if date is None and effective is None and not any(k.startswith("effective") for k in r):
+            keys = (label, where.full_url) if where.full_url else (label,)
+            self._undated.append((len(self.observations), keys))
         self.observations.append(Observation(rid, codes, value, date, rr, status, effective))
+        if "component" in r:
+            self._components(r["component"], where, rid, date, status, effective)
+
+    def _components(self, components: Any, where: Where, rid: str, date: dt.date | None,
+                    status: str | None, effective: str | None) -> None:
+        """Each coded component (blood pressure's systolic and diastolic, a QTc inside an ECG)
+        as an observation of its own: the component's code, value and reference range with
+        the parent's date and status, named ``Observation/id#component[i]`` in evidence."""
+        for i, c in enumerate(components if type(components) is list else ()):
+            codes = codings(c.get("code")) if type(c) is dict else ()
+            at = f".component[{i}]"
+            if not codes:
+                self._warn("component has no coded code; it cannot match any value set", where,
+                           "Observation/" + rid, at + ".code")
+                continue
+            label = f"Observation/{rid}#component[{i}]"
+            value = observation_value(c, self._problems)
+            rr = reference_ranges(c["referenceRange"], self._problems) if "referenceRange" in c else ()
+            for text, path in self._problems:
+                self._warn(text, where, label, at + path)
+            self._problems.clear()
+            self.observations.append(Observation(f"{rid}#component[{i}]", codes, value, date, rr, status,
+                                                 effective))
 
     def _effective(self, value: Any, label: str, where: Where, path: str) -> tuple[dt.date | None, str | None]:
         """An Observation's effective[x]: (the day as written when it gives one, the dateTime
@@ -529,7 +564,50 @@ class RecordBuilder:
         # the latest response wins where two disagree; ties keep the input order
         self._answers.append((authored, len(self._answers), found))
 
+    def _diagnostic_report(self, r: dict[str, Any], where: Where, rid: str) -> None:
+        """The effective[x] of a report, kept for the Observations its ``result`` lists."""
+        if _str(r.get("status")) in REPORT_SKIP:
+            return
+        label = "DiagnosticReport/" + rid
+        date: dt.date | None = None
+        effective: str | None = None
+        if "effectiveDateTime" in r:
+            date, effective = self._effective(r["effectiveDateTime"], label, where, ".effectiveDateTime")
+        elif isinstance(r.get("effectivePeriod"), dict):
+            side = "end" if "end" in r["effectivePeriod"] else "start"
+            if side in r["effectivePeriod"]:
+                date, effective = self._effective(r["effectivePeriod"][side], label, where,
+                                                  f".effectivePeriod.{side}")
+        if date is None and effective is None:
+            return
+        results = r.get("result")
+        for item in results if isinstance(results, list) else ():
+            ref = reference_of(item)
+            if ref is not None:
+                key = lookup_key(ref) if "://" in ref else ref
+                self._report_dates.setdefault(key or ref, (label, date, effective))
+
+    def _date_from_reports(self) -> None:
+        """An Observation without effective[x] takes the effective[x] of a report listing it."""
+        for index, keys in self._undated:
+            found = next((self._report_dates[k] for k in keys if k in self._report_dates), None)
+            if found is None:
+                continue
+            report, date, effective = found
+            obs = self.observations[index]
+            self.observations[index] = attrs.evolve(obs, date=date, effective=effective)
+            # its components were given the parent's (missing) date: they follow it
+            prefix = obs.id + "#component["
+            for j in range(index + 1, len(self.observations)):
+                if not self.observations[j].id.startswith(prefix):
+                    break
+                self.observations[j] = attrs.evolve(self.observations[j], date=date, effective=effective)
+            self.warnings.append(f"{self._source}:{obs.reference}: has no effective[x]; dated by "
+                                 f"{report}, which lists it in its result")
+
     def build(self) -> PatientRecord:
+        if self._undated and self._report_dates:
+            self._date_from_reports()
         attestations: dict[str, bool] = {}
         for _, _, found in sorted(self._answers, key=lambda a: (a[0], a[1])):
             attestations.update(found)

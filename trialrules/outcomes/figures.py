@@ -56,7 +56,8 @@ def km(measure: Mapping[str, Any], colours: Mapping[str, str]) -> str | None:
     x0, y0, w, h = label_col, 16.0, 560.0, 280.0
     plot = Plot(x0, y0, w, h, (xt[0], xt[-1]), (0.0, 1.0))
     yticks = [(v, tick_label(v)) for v in (0.0, 0.25, 0.5, 0.75, 1.0)]
-    body = plot.axes([(t, tick_label(t)) for t in xt], yticks, "Months from first dose", "")
+    origin = "first response" if str(measure.get("id")) == "dor" else "first dose"
+    body = plot.axes([(t, tick_label(t)) for t in xt], yticks, f"Months from {origin}", "")
     body.append(label_el(x0 + 4, y0 - 4, "Probability", "start", weight="600"))
     marks: list[str] = []
     risk_top = y0 + h + 62

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from trialrules import hookimpl
-from trialrules_cea_car_t import pregnancy
+from trialrules_cea_car_t import courses, pregnancy
 
 
 @hookimpl
@@ -30,4 +30,9 @@ def trialrules_register_functions(registry):
         "cea_car_t_negative_pregnancy_test",
         pregnancy.negative_pregnancy_test,
         description="negative pregnancy test (1) or not (0; also when no test is on record)",
+    )
+    registry.add_function(
+        "cea_car_t_course_days",
+        courses.course_days,
+        description="days the current course of a drug class has run (0 when none is taken recently)",
     )

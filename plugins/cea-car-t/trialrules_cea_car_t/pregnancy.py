@@ -11,74 +11,72 @@ Source: rules/protocol.txt, Exclusion Criteria.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity, units
+from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity, qualitative, units
 
 __all__ = ["classify_latest_test", "negative_pregnancy_test", "positive_pregnancy_test"]
 
-_POSITIVE_TEXT = frozenset({"positive", "detected", "reactive"})
-_NEGATIVE_TEXT = frozenset({"negative", "not detected", "non-reactive", "nonreactive"})
 #: hCG results are compared in this unit; the core converts every UCUM form of it
 #: (m[IU]/mL, [iU]/L, u[IU]/mL, ...).
 _HCG_UNIT = "[IU]/L"
-#: Below this serum hCG (in [IU]/L) a quantitative test is read as negative.
+#: Below this hCG (in [IU]/L) a quantitative test is read as negative, at or above
+#: HCG_POSITIVE_FROM as positive; in between it is equivocal and a person decides
+#: (the usual laboratory reading: < 5 mIU/mL negative, >= 25 mIU/mL positive).
 HCG_NEGATIVE_BELOW = 5.0
+HCG_POSITIVE_FROM = 25.0
 
 
 def _evidence(obs: Any) -> Evidence:
     value = obs.value
     if isinstance(value, Quantity):
-        return Evidence(resource=f"Observation/{obs.id}", value=value.value, unit=value.unit, date=obs.date)
+        shown: Any = value.value if value.comparator is None else f"{value.comparator}{value.value:g}"
+        return Evidence(resource=obs.reference, value=shown, unit=value.unit, date=obs.date)
     if isinstance(value, Coding):
-        return Evidence(resource=f"Observation/{obs.id}", value=value.display or value.code, date=obs.date)
-    return Evidence(resource=f"Observation/{obs.id}", value=value, date=obs.date)
+        return Evidence(resource=obs.reference, value=value.display or value.code, date=obs.date)
+    return Evidence(resource=obs.reference, value=value, date=obs.date)
+
+
+def _read(obs: Any) -> tuple[Any, str]:
+    """One pregnancy test as "positive" / "negative", or (None, why it cannot be read)."""
+    value = obs.value
+    if isinstance(value, Quantity):
+        if not value.unit or not units.is_convertible(value.unit, _HCG_UNIT):
+            return None, f"hCG in {value.unit!r} cannot be read"
+        iu_per_l = units.convert(value.value, value.unit, _HCG_UNIT)
+        below = (iu_per_l < HCG_NEGATIVE_BELOW if value.comparator in (None, "<=")
+                 else iu_per_l <= HCG_NEGATIVE_BELOW if value.comparator == "<" else False)
+        if below:
+            return "negative", ""
+        if value.comparator in (None, ">", ">=") and iu_per_l >= HCG_POSITIVE_FROM:
+            return "positive", ""
+        return None, (f"quantitative hCG {value.comparator or ''}{iu_per_l:g} [IU]/L is between "
+                      f"{HCG_NEGATIVE_BELOW:g} and {HCG_POSITIVE_FROM:g} (equivocal): a person decides")
+    reading = qualitative.reading_of(value)
+    if reading in ("positive", "negative"):
+        return reading, ""
+    return None, f"the result {value!r} is neither positive nor negative"
 
 
 def classify_latest_test(ctx: FunctionContext, days: int) -> tuple[str, tuple[Evidence, ...], str]:
     """
-    The latest pregnancy test (serum or urine hCG) in the ``days`` up to the as-of date.
+    The newest pregnancy test (serum or urine hCG) in the ``days`` up to the as-of date
+    (the latest-value rule: an older test never stands in for a newer unreadable one).
 
     Returns:
         ``(status, evidence, reason)`` with status ``"positive"``, ``"negative"``,
-        ``"none"`` (no test in the window) or ``"unreadable"`` (e.g. a quantitative hCG of
-        5 [IU]/L or more, which a tumour can also raise: a person decides).
+        ``"none"`` (no test in the window) or ``"unreadable"`` (an equivocal quantitative
+        hCG of 5 to 25 [IU]/L, or an equivocal coded result: a person decides).
     """
-    start = ctx.as_of - dt.timedelta(days=days)
-    positives = ctx.valueset("positive_results")
-    negatives = ctx.valueset("negative_results")
-    tests = [
-        o
-        for o in ctx.observations("pregnancy_test")
-        if o.date is not None and start <= o.date <= ctx.as_of and o.value is not None
-    ]
-    if not tests:
+    found = ctx.latest("pregnancy_test", days, _read)
+    ev = tuple(_evidence(o) for o in found.results)
+    if not found.results:
         return "none", (), f"no pregnancy test in the {days} days up to {ctx.as_of.isoformat()}"
-    latest = tests[0]
-    value = latest.value
-    ev = (_evidence(latest),)
-    when = latest.date.isoformat() if latest.date else "undated"
-    text = None
-    if isinstance(value, Coding):
-        if positives.matches(value):
-            return "positive", ev, f"pregnancy test positive on {when}"
-        if negatives.matches(value):
-            return "negative", ev, f"pregnancy test negative on {when}"
-        text = (value.display or "").strip().lower()
-    elif isinstance(value, str):
-        text = value.strip().lower()
-    elif isinstance(value, Quantity) and value.unit and units.is_convertible(value.unit, _HCG_UNIT):
-        iu_per_l = units.convert(value.value, value.unit, _HCG_UNIT)
-        if iu_per_l < HCG_NEGATIVE_BELOW:
-            return "negative", ev, f"hCG {iu_per_l:g} [IU]/L on {when}, below {HCG_NEGATIVE_BELOW:g} (negative)"
-        return "unreadable", ev, f"quantitative hCG {iu_per_l:g} [IU]/L on {when} needs a person"
-    if text in _POSITIVE_TEXT:
-        return "positive", ev, f"pregnancy test positive on {when}"
-    if text in _NEGATIVE_TEXT:
-        return "negative", ev, f"pregnancy test negative on {when}"
-    return "unreadable", ev, f"pregnancy test result on {when} cannot be read"
+    if found.value is None:
+        return "unreadable", ev, f"pregnancy test: {found.reason}"
+    when = ", ".join(sorted({o.date.isoformat() if o.date else (o.effective or "undated") for o in found.results}))
+    return str(found.value), ev, f"pregnancy test {found.value} on {when}"
 
 
 def positive_pregnancy_test(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:

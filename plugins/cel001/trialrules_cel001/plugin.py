@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from trialrules import hookimpl
-from trialrules_cel001 import therapy
+from trialrules_cel001 import serology, therapy
 
 
 @hookimpl
@@ -27,4 +27,9 @@ def trialrules_register_functions(registry):
         "cel001_serum_hcg_negative",
         therapy.serum_hcg_negative,
         description="serum pregnancy test negative (1) or positive (0)",
+    )
+    registry.add_function(
+        "cel001_viral_load_detectable",
+        serology.viral_load_detectable,
+        description="viral load detectable (1) or not (0), a number judged against its own range",
     )

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity, units
+from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity, qualitative, units
 
 #: Drugs started within this many days of a line's first drug belong to that line.
 REGIMEN_DAYS = 28
@@ -25,10 +25,26 @@ _SKIP_MED_STATUS = frozenset({"entered-in-error", "cancelled", "not-taken", "dra
 _ONGOING = frozenset({"active", "in-progress", "on-hold", "intended"})
 
 
-def _drug_key(entry: Any) -> str:
-    # The value-set entry the drug matched: its name where it has one, so an ingredient
-    # coded in RxNorm and in ATC (or as a product) is one drug.
-    return str(entry.display).strip().lower() if entry.display else f"{entry.system}|{entry.code}"
+def _drug_key(med: Any, matcher: Any) -> str:
+    # The drug itself, not its class: the name of the first specific (not class-prefix)
+    # value-set entry any of its codings matches, so one ingredient coded in RxNorm, in
+    # ATC or as a product is one drug; else the record's own first name or code.
+    codings = (*med.codes, *med.ingredients)
+    for c in codings:
+        entry = matcher.entry_for(c)
+        if entry is not None and not entry.prefix and entry.display:
+            return str(entry.display).strip().lower()
+    first = codings[0]
+    return str(first.display or f"{first.system}|{first.code}").strip().lower()
+
+
+def _is_antibody(key: str, med: Any) -> bool:
+    """A monoclonal antibody: INN stem -mab, or ATC L01F (monoclonal antibodies and conjugates)."""
+    names = [key, *((c.display or "").lower() for c in (*med.codes, *med.ingredients))]
+    if any(n.split(" ")[0].split("-")[0].endswith("mab") for n in names if n):
+        return True
+    return any((c.system or "").rstrip("/").endswith("whocc.no/atc") and c.code.upper().startswith("L01F")
+               for c in med.codes)
 
 
 def _label(med: Any) -> str:
@@ -42,9 +58,11 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
     """Distinct lines of systemic anticancer therapy started on or before the as-of date.
 
     A line is the set of drugs started within 28 days of its first drug. A later drug
-    that is not part of the current regimen starts a new line, and so does any drug
-    started after more than 120 days without systemic therapy. Drugs are told apart by
-    their code (an ingredient coded once in RxNorm and once in ATC counts as two drugs).
+    that is not part of the current regimen starts a new line, unless it is a monoclonal
+    antibody added while the regimen still runs; any drug started after more than 120
+    days without systemic therapy starts a new line. Drugs are told apart by the value-set
+    entry they match, named where it has a name (RxNorm, ATC and products of one
+    ingredient are one drug).
     """
     matcher = ctx.valueset(str(args.get("valueset", "systemic_anticancer_therapy")))
     dated: list[tuple[dt.date, dt.date, str, Any]] = []
@@ -67,7 +85,7 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
             end = ctx.as_of
         else:
             end = start
-        dated.append((start, end, _drug_key(match.entry), med))
+        dated.append((start, end, _drug_key(med, matcher), med))
     if not dated:
         why = "no dated systemic anticancer therapy in the medication history"
         if undated:
@@ -82,10 +100,13 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
     line_start = last_end = dt.date.min
     for start, items in groups.items():  # drugs started the same day belong together
         keys = {i[2] for i in items}
+        # An antibody added to a regimen that is still running (bevacizumab joining FOLFOX
+        # in cycle 3) is the same line, not a second one.
+        add_on = bool(lines) and last_end >= start and all(_is_antibody(i[2], i[3]) for i in items)
         new_line = (
             not lines
             or (start - last_end).days > GAP_DAYS
-            or (start > line_start + dt.timedelta(days=REGIMEN_DAYS) and not keys <= regimen)
+            or (start > line_start + dt.timedelta(days=REGIMEN_DAYS) and not keys <= regimen and not add_on)
         )
         if new_line:
             lines.append([])
@@ -110,56 +131,54 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
 #: hCG results are compared in this unit; the core converts every UCUM form of it
 #: (m[IU]/mL, [iU]/L, u[IU]/mL, ...).
 _HCG_UNIT = "[IU]/L"
-_NEGATIVE_TEXT = frozenset({"negative", "neg", "not detected", "non-reactive", "nonreactive"})
-_POSITIVE_TEXT = frozenset({"positive", "pos", "detected", "reactive"})
+
+
+def _hcg_reading(obs: Any, cutoff: float) -> tuple[Any, str]:
+    """One serum hCG as (1 negative / 0 positive, shown), or (None, why it cannot be read)."""
+    value = obs.value
+    if isinstance(value, Quantity):
+        if not value.unit or not units.is_convertible(value.unit, _HCG_UNIT):
+            return None, f"hCG in {value.unit!r} cannot be read"
+        iu_l = units.convert(value.value, value.unit, _HCG_UNIT)
+        bound = value.comparator
+        # a bound (<5) decides only where every value it allows is on one side of the cut-off
+        below = iu_l < cutoff if bound is None else (iu_l <= cutoff if bound == "<" else
+                                                        iu_l < cutoff if bound == "<=" else False)
+        above = iu_l >= cutoff if bound in (None, ">=", ">") else False
+        if not below and not above:
+            return None, f"hCG {bound}{iu_l:g} IU/L does not settle the cut-off {cutoff:g} IU/L"
+        return (1 if below else 0), ""
+    reading = qualitative.reading_of(value)
+    if reading == "negative":
+        return 1, ""
+    if reading == "positive":
+        return 0, ""
+    return None, f"the result {value.display or value.code if isinstance(value, Coding) else value!r} " \
+                 "is neither positive nor negative"
 
 
 def serum_hcg_negative(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
-    """1 when the latest usable serum hCG in the window is negative, 0 when positive.
+    """1 when the newest serum hCG in the window is negative, 0 when positive.
 
-    Coded or text results are read as negative / positive; a quantity is negative below
-    ``cutoff`` IU/L (default 5). Results that are neither are skipped for an older one.
+    Coded or text results are read by the core vocabulary (trialrules.qualitative); a
+    quantity is negative below ``cutoff`` IU/L (default 5). When the newest result is
+    neither, the value is unknown: an older result never stands in (CONTRACT.md section 5).
     """
     concept = str(args.get("concept", "hcg_serum"))
     days = int(args.get("days", 7))
     cutoff = float(args.get("cutoff", 5))
-    start = ctx.as_of - dt.timedelta(days=days)
-    neg_set = ctx.valueset("negative_results")
-    pos_set = ctx.valueset("positive_results")
-    skipped: list[str] = []
-    for obs in ctx.observations(concept):
-        if obs.date is None or obs.date > ctx.as_of:
-            continue
-        if obs.date < start:
-            break
-        ev = Evidence(f"Observation/{obs.id}", None, None, obs.date)
-        value = obs.value
-        verdict: int | None = None
-        shown = ""
-        if isinstance(value, Coding):
-            text = (value.display or "").strip().casefold()
-            shown = value.display or value.code
-            if neg_set.matches(value) or text in _NEGATIVE_TEXT:
-                verdict = 1
-            elif pos_set.matches(value) or text in _POSITIVE_TEXT:
-                verdict = 0
-        elif isinstance(value, str):
-            shown = value
-            text = value.strip().casefold()
-            verdict = 1 if text in _NEGATIVE_TEXT else 0 if text in _POSITIVE_TEXT else None
-        elif isinstance(value, Quantity) and value.unit and units.is_convertible(value.unit, _HCG_UNIT):
-            iu_l = units.convert(value.value, value.unit, _HCG_UNIT)
-            shown = f"{value.value:g} {value.unit}"
-            verdict = 1 if iu_l < cutoff else 0
-        else:
-            shown = repr(value)
-        if verdict is None:
-            skipped.append(f"{obs.id} ({shown})")
-            continue
-        ev = Evidence(f"Observation/{obs.id}", shown, None, obs.date)
-        word = "negative" if verdict else "positive"
-        return DerivedValue(verdict, None, (ev,), f"serum hCG {shown} on {obs.date.isoformat()} is {word} (cut-off {cutoff:g} IU/L)")
-    why = f"no readable serum hCG result in the {days} days up to {ctx.as_of.isoformat()}"
-    if skipped:
-        why += " (unreadable: " + ", ".join(skipped[:3]) + ")"
-    return DerivedValue(None, reason=why)
+    found = ctx.latest(concept, days, lambda obs: _hcg_reading(obs, cutoff))
+    evidence = tuple(Evidence(o.reference, _shown(o.value), None, o.date) for o in found.results)
+    if found.value is None:
+        return DerivedValue(None, None, evidence, f"serum hCG: {found.reason}")
+    word = "negative" if found.value else "positive"
+    shown = "; ".join(f"{_shown(o.value)} on {o.date.isoformat() if o.date else o.effective}" for o in found.results)
+    return DerivedValue(found.value, None, evidence, f"serum hCG {shown} is {word} (cut-off {cutoff:g} IU/L)")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Quantity):
+        return f"{value.comparator or ''}{value.value:g} {value.unit or ''}".strip()
+    if isinstance(value, Coding):
+        return value.display or value.code
+    return str(value)

@@ -40,7 +40,8 @@ Decision (only data dated on or before the as-of date):
   assessment after the second course -> met; else unknown. With < 2 courses:
   not met when CR was reached after them, else unknown.
 - Result: met if either is met, not met if both are not met, else unknown;
-  unknown (None) when the record holds none of these data. The value is 1
+  unknown (None) when the record holds none of these data, or holds a disease-status
+  assessment whose result none of the response sets reads (it may be a CR or a relapse). The value is 1
   (relapsed/refractory) or 0 (not), for ``op: "==", value: 1`` in the rule.
 """
 
@@ -93,7 +94,8 @@ def _collect(ctx: Any) -> dict[str, list[tuple[dt.date, str]]]:
     refractory = ctx.valueset("aml_condition_refractory")
     worsened_vs = ctx.valueset("aml_response_worsened")
     found: dict[str, list[tuple[dt.date, str]]] = {
-        "cr": [], "relapse": [], "not_cr": [], "course": [], "worsened": [], "relapse_undated": []}
+        "cr": [], "relapse": [], "not_cr": [], "course": [], "worsened": [], "relapse_undated": [],
+        "unread": []}
 
     for cond in patient.conditions:
         if (cond.verification_status or "").lower() in _IGNORED_CONDITION:
@@ -142,6 +144,8 @@ def _collect(ctx: Any) -> dict[str, list[tuple[dt.date, str]]]:
             found["worsened"].append((obs.date, ref))
         elif _matches(not_cr_vs, values) is not None:
             found["not_cr"].append((obs.date, ref))
+        else:  # an assessment no response set reads: it may be a CR or a relapse
+            found["unread"].append((obs.date, ref))
 
     for proc in patient.procedures:
         if (proc.status or "").lower() in _IGNORED_PROCEDURE:
@@ -223,12 +227,21 @@ def _undated_relapse(found: Mapping[str, list[tuple[dt.date, str]]]) -> list[tup
 def relapsed_refractory(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
     """Inclusion criterion 3 of JK500 from induction courses and response dates (module docstring)."""
     found = _collect(ctx)
-    if not any(found.values()):
+    if not any(found.values()):  # (no data at all, not even unreadable assessments)
         return DerivedValue(
             value=None,
             unit=None,
             evidence=(),
             reason="the record holds no induction courses, remission or relapse dates",
+        )
+    if found["unread"]:
+        # CONTRACT.md section 5: a record that cannot be judged is shown, never skipped.
+        unread = found["unread"]
+        return DerivedValue(
+            value=None, unit=None,
+            evidence=tuple(Evidence(resource=ref, value=None, unit=None, date=day) for day, ref in unread),
+            reason="disease-status assessment(s) whose result is not a known response cannot be read: "
+                   + ", ".join(f"{ref} ({day})" for day, ref in unread[:3]),
         )
     early, early_why, early_used = _early_relapse(found)
     refractory, refr_why, refr_used = _refractory(found, ctx.as_of)

@@ -1,0 +1,77 @@
+"""
+How long a course of a drug class has run, for "long-term immunosuppressive therapy"
+(exclusion 5 of the CEA CAR-T trial, ``cea-car-t``). Source: rules/protocol.txt.
+
+A course is the union of the class's medication records that overlap or touch one
+another; it counts when it is still taken within ``recent_days`` of the as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from trialrules import DerivedValue, Evidence, FunctionContext
+
+__all__ = ["course_days"]
+
+_SKIP = frozenset({"entered-in-error", "cancelled", "not-taken", "draft", "not-done"})
+_ONGOING = frozenset({"active", "in-progress", "on-hold", "intended"})
+
+
+def course_days(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
+    """Days the current course of the value set's drugs has run up to the as-of date.
+
+    0 when no such drug is taken within ``recent_days`` (default 28); None (unknown) when a
+    matching record has no start date, or a record the value set cannot judge is in the way.
+    """
+    matcher = ctx.valueset(str(args.get("valueset", "immunosuppressants")))
+    recent = ctx.as_of - dt.timedelta(days=int(args.get("recent_days", 28)))
+    spans: list[tuple[dt.date, dt.date, Any]] = []
+    for med in ctx.patient.medications:
+        if med.status in _SKIP:
+            continue
+        match = matcher.assess(med.codes, med.ingredients)
+        if match.entry is None:
+            continue
+        start = med.start
+        if start is None or start > ctx.as_of:
+            if start is None:
+                return DerivedValue(None, reason=f"{_name(med)} ({_ref(med)}) has no start date")
+            continue
+        if med.end is not None:
+            end = min(med.end, ctx.as_of)
+        elif med.status is None or med.status in _ONGOING:
+            end = ctx.as_of
+        else:
+            end = start
+        spans.append((start, end, med))
+    spans.sort(key=lambda s: s[0])
+    best: tuple[dt.date, dt.date, list[Any]] | None = None
+    current: tuple[dt.date, dt.date, list[Any]] | None = None
+    for start, end, med in spans:
+        if current is not None and start <= current[1] + dt.timedelta(days=1):
+            current = (current[0], max(current[1], end), [*current[2], med])
+        else:
+            current = (start, end, [med])
+        if current[1] >= recent and (best is None or current[1] - current[0] > best[1] - best[0]):
+            best = current
+    if best is None:
+        return DerivedValue(0, reason=f"no {matcher.name.replace('_', ' ')} taken since {recent.isoformat()}")
+    days = (best[1] - best[0]).days
+    evidence = tuple(Evidence(_ref(m), _name(m), None, m.start) for m in best[2])
+    shown = ", ".join(sorted({_name(m) for m in best[2]}))
+    return DerivedValue(days, None, evidence,
+                        f"{shown} taken from {best[0].isoformat()} to {best[1].isoformat()} ({days} days)")
+
+
+def _ref(med: Any) -> str:
+    return f"{med.source or 'MedicationStatement'}/{med.id}"
+
+
+def _name(med: Any) -> str:
+    for c in (*med.codes, *med.ingredients):
+        if c.display:
+            return str(c.display)
+    return str((*med.codes, *med.ingredients)[0].code) if (med.codes or med.ingredients) else "a medication"
