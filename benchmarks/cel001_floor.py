@@ -154,6 +154,7 @@ class Floor:
         self.obs_codes = {name: {_norm(e.system, e.code) for e in v.codes} for name, v in valuesets.items()}
         self._patient: PatientRecord | None = None
         self._by_code: dict[tuple[str | None, str], list[Any]] = {}
+        self._grouped: dict[int, tuple[Sequence[Any], list[tuple[tuple[Coding, ...], list[Any]]]]] = {}
 
     # -- searches ---------------------------------------------------------------
     def search(self, recs: Iterable[Any], kind: str, names: Sequence[str], as_of: dt.date, *,
@@ -162,12 +163,8 @@ class Floor:
         sets = [self.vs[n] for n in names]
         skip = _SKIP_STATUS[kind]
         found = undecided = 0
-        for rec in recs:
-            vstatus = getattr(rec, "verification_status", None)
-            if vstatus in skip or getattr(rec, "status", None) in skip:
-                continue
+        for codes, group in self._groups(recs):  # each distinct set of codes judged once
             entry, judged = None, False
-            codes = (*rec.codes, *getattr(rec, "ingredients", ()))
             for s in sets:
                 for c in codes:
                     e, j = s.entry(c)
@@ -177,50 +174,70 @@ class Floor:
                     judged = judged or j
                 if entry is not None:
                     break
-            if entry is None:
-                if judged:
+            if entry is None and judged:
+                continue
+            for rec in group:
+                vstatus = getattr(rec, "verification_status", None)
+                if vstatus in skip or getattr(rec, "status", None) in skip:
                     continue
-                undecided += 1  # cannot be judged
-                continue
-            clinical = getattr(rec, "clinical_status", None)
-            begin, end = _period(rec, kind)
-            if active and clinical is not None and clinical not in _ACTIVE:
-                continue
-            if active and clinical is None and end is not None and end <= as_of:
-                continue
-            if begin is not None and begin > as_of:
-                continue
-            if start is not None:
-                limit = start
-                if half_lives and entry.half_life_hours:
-                    hl = as_of - dt.timedelta(days=half_lives * entry.half_life_hours / 24.0)
-                    limit = max(limit, hl)
-                if end is not None:
-                    last = min(end, as_of)
-                else:
-                    status = clinical or getattr(rec, "status", None)
-                    ongoing = kind in ("condition", "medication") and begin is not None and (
-                        status is None or status in _ONGOING)
-                    last = as_of if ongoing else begin
-                if last is None:
-                    undecided += 1
+                if entry is None:
+                    undecided += 1  # cannot be judged
                     continue
-                if last < limit:
-                    continue
-            if vstatus in UNCONFIRMED:
-                undecided += 1
-            else:
-                found += 1
+                found, undecided = self._count(rec, kind, entry, as_of, active, start, half_lives, found, undecided)
         if found >= min_count:
             return MET
         if found + undecided >= min_count and undecided:
             return UNKNOWN
         return if_absent
 
+    def _groups(self, recs: Sequence[Any]) -> list[tuple[tuple[Coding, ...], list[Any]]]:
+        """A patient's records of one kind grouped by their codes, once per patient."""
+        key = id(recs)
+        hit = self._grouped.get(key)
+        if hit is None or hit[0] is not recs:
+            by_codes: dict[tuple[Coding, ...], list[Any]] = {}
+            for rec in recs:
+                by_codes.setdefault((*rec.codes, *getattr(rec, "ingredients", ())), []).append(rec)
+            hit = self._grouped[key] = (recs, list(by_codes.items()))
+        return hit[1]
+
+    @staticmethod
+    def _count(rec: Any, kind: str, entry: Any, as_of: dt.date, active: bool, start: dt.date | None,
+               half_lives: int, found: int, undecided: int) -> tuple[int, int]:
+        """Count one matching record as found, undecided, or neither (status, time)."""
+        vstatus = getattr(rec, "verification_status", None)
+        clinical = getattr(rec, "clinical_status", None)
+        begin, end = _period(rec, kind)
+        if active and clinical is not None and clinical not in _ACTIVE:
+            return found, undecided
+        if active and clinical is None and end is not None and end <= as_of:
+            return found, undecided
+        if begin is not None and begin > as_of:
+            return found, undecided
+        if start is not None:
+            limit = start
+            if half_lives and entry.half_life_hours:
+                limit = max(limit, as_of - dt.timedelta(days=half_lives * entry.half_life_hours / 24.0))
+            if end is not None:
+                last = min(end, as_of)
+            else:
+                status = clinical or getattr(rec, "status", None)
+                ongoing = kind in ("condition", "medication") and begin is not None and (
+                    status is None or status in _ONGOING)
+                last = as_of if ongoing else begin
+            if last is None:
+                return found, undecided + 1
+            if last < limit:
+                return found, undecided
+        if vstatus in UNCONFIRMED:
+            return found, undecided + 1
+        return found + 1, undecided
+
     # -- measurements -----------------------------------------------------------
     def _observations(self, p: PatientRecord, concept: str) -> list[Any]:
         if self._patient is not p:  # index the patient's observations by code once
             self._patient = p
+            self._grouped.clear()
             self._by_code = {}
             for o in p.observations:
                 if o.status not in _IGNORED_OBS:
@@ -290,6 +307,7 @@ class Floor:
     # -- the trial --------------------------------------------------------------
     def evaluate(self, p: PatientRecord, as_of: dt.date) -> tuple[str, dict[str, str]]:
         r: dict[str, str] = {}
+        self._grouped.clear()  # a new patient
         att = p.attestations
 
         def attest(key: str) -> str:
