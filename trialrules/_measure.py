@@ -201,6 +201,8 @@ def make_numeric_judge(title: str, comp: Comparison, molar_mass: float | None, v
 def _bound_in(bound: Quantity, unit: str | None, obs: Observation, molar: float | None,
               valence: float | None) -> float | None:
     """A reference limit in the result's unit (None: no comparable units)."""
+    if unit is None and isinstance(obs.value, Quantity):
+        return None  # a Quantity without a unit code: its unit was given only as text, or not at all
     if bound.unit == unit:
         return bound.value
     # A bare number is dimensionless (a value in {INR} or 1 arrives so); a Quantity

@@ -12,7 +12,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from trialrules._latest import When, in_window, newest, sort_key, when_of
+from trialrules._latest import When, compare, in_window, newest, sort_key, when_of
 from trialrules.models import Evidence, Observation, PatientRecord, Window
 from trialrules.terminology import Matcher, _normal_code, system_uri
 
@@ -155,6 +155,10 @@ class FunctionContext:
     index: PatientIndex = field(repr=False)
     matchers: Mapping[str, Matcher] = field(repr=False)
     trial_id: str = ""
+
+    #: ``compare(value, comparator, op, limit)``: MET / NOT_MET / None where a bound
+    #: (``<20``) does not settle ``op limit`` (:func:`trialrules._latest.compare`).
+    compare = staticmethod(compare)
 
     def valueset(self, name: str) -> Matcher:
         """The compiled value set ``name`` (the trial's own, then shared)."""

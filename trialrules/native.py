@@ -5,6 +5,7 @@ one record, or a JSON array of records.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ def structure_record(data: Any, source: str) -> PatientRecord | InputFailure:
     if problems:
         return InputFailure(source, f"{where}: not a valid patient record: {problems[0]}" + (
             f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    bad = next(_non_finite(data, "$"), None)
+    if bad is not None:  # NaN, Infinity, 1e400: no verdict may rest on them (CONTRACT.md section 5)
+        return InputFailure(source, f"{where}: not a valid patient record: {bad[0]}: {bad[1]!r} is not a finite number")
     try:
         record = converter.structure(data, PatientRecord)
     except cattrs.BaseValidationError as exc:
@@ -40,6 +44,18 @@ def structure_record(data: Any, source: str) -> PatientRecord | InputFailure:
     except ValueError as exc:
         return InputFailure(source, f"{where}: {exc}")
     return record
+
+
+def _non_finite(data: Any, path: str) -> Iterator[tuple[str, float]]:
+    """Every number in a document that is not finite, with its JSON path."""
+    if isinstance(data, float) and not math.isfinite(data):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _non_finite(value, f"{path}.{key}")
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _non_finite(value, f"{path}[{i}]")
 
 
 class NativeAdapter:

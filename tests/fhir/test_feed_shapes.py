@@ -245,3 +245,22 @@ class TestObservationsDatedByTheirReport:
         (record,) = BulkAdapter().read(tmp_path)
         assert isinstance(record, PatientRecord)
         assert record.observations[0].date == dt.date(2026, 1, 10)
+
+
+class TestPanels:
+    """In the shape of the R4 example observation-example-bmd / lipid panel: hasMember references."""
+
+    def test_members_present_are_read_and_absent_ones_named(self, rules_root: Path) -> None:
+        panel = {"resourceType": "Observation", "id": "cbc-panel", "status": "final",
+                 "code": {"coding": [{"system": "http://loinc.org", "code": "58410-2"}]},
+                 "subject": {"reference": "Patient/pat1"}, "effectiveDateTime": "2026-01-10",
+                 "hasMember": [{"reference": "Observation/anc"}, {"reference": "Observation/plt"}]}
+        anc = {"resourceType": "Observation", "id": "anc", "status": "final",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "751-8"}]},
+               "subject": {"reference": "Patient/pat1"}, "effectiveDateTime": "2026-01-10",
+               "valueQuantity": {"value": 2.0, "system": "http://unitsofmeasure.org", "code": "10*9/L"}}
+        record = read(patient_bundle(panel, anc))
+        assert screen(rules_root, record, ANC_RULE, "inclusion/inc01_anc").result == "met"
+        (warning,) = record.warnings
+        assert "Observation/cbc-panel: panel member 'Observation/plt' is not in this input" in warning
+        assert warning.endswith("(at $.entry[1].resource.hasMember[1])")

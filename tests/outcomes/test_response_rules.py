@@ -112,3 +112,19 @@ class TestDoseCheck:
         doc = run_measures("t", [measure("orr")], folder, arms=self.ARMS)
         assert [("S1", 5e9, 5e8)] == [(m["subject"], m["ex_dose"], m["arm_dose"]) for m in doc["input"]["dose_mismatches"]]
         assert any("1 subject(s) dosed differently" in n for n in doc["measures"][0]["notes"])
+
+
+def test_conflicting_assessments_on_one_date_are_named(tmp_path: Path) -> None:
+    """PR and PD on the same date by the same evaluator: named; the PD ends the evaluation (not a responder)."""
+    rs = [_rs("S1", 42, "PR"), _rs("S1", 84, "PR"), _rs("S1", 84, "PD")]
+    orr = run_measures("t", [measure("orr")], _study(tmp_path, rs))["measures"][0]
+    assert [(3, "RSSTRESC")] == [(p["row"], p["column"]) for p in orr["unusable_records"]]
+    assert 0.0 == orr["results"][0]["estimate"]
+
+
+def test_conflicting_cr_and_sd_take_the_worse_first(tmp_path: Path) -> None:
+    """CR and SD on day 84 after a CR on day 42: the SD is taken first, so the day-42 CR is not confirmed by it."""
+    rs = [_rs("S1", 42, "CR"), _rs("S1", 84, "CR"), _rs("S1", 84, "SD")]
+    orr = run_measures("t", [measure("orr")], _study(tmp_path, rs))["measures"][0]
+    # CR(42) → SD(84) between → not confirmed; CR(84) has no later confirmation → SD at ≥ 42 days
+    assert ({"SD": 1}, 0.0) == (orr["results"][0]["bor_counts"], orr["results"][0]["estimate"])

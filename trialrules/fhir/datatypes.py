@@ -171,7 +171,11 @@ def quantity(raw: Any, path: str, problems: Problems) -> Quantity | None:
 def observation_value(resource: dict[str, Any], problems: Problems) -> Value:
     """An Observation's (or component's) value[x] as the model's Value."""
     if "valueQuantity" in resource:
-        q = quantity(resource["valueQuantity"], ".valueQuantity", problems)
+        raw = resource["valueQuantity"]
+        q = quantity(raw, ".valueQuantity", problems)
+        if q is not None and q.unit is None and q.comparator is None and isinstance(raw, dict) \
+                and not any(raw.get(k) for k in ("unit", "system", "code")):
+            return q.value  # a bare number, as a dimensionless result (INR) is often sent
         if q is not None and q.unit is not None and _dimensionless(q.unit):
             # a score or ratio: the number alone, as native records give it (a bound stays one)
             return q.value if q.comparator is None else Quantity(q.value, "1", q.comparator)
@@ -252,6 +256,19 @@ def _age_limit(raw: Any, path: str, problems: Problems) -> Quantity | None:
     return q
 
 
+def _range_limit(rr: dict[str, Any], which: str, path: str, problems: Problems) -> Quantity | None:
+    """One limit of a reference range. A limit whose unit is given only as text (no UCUM
+    code) is kept as an unusable limit: comparing it with the result would guess its unit."""
+    if which not in rr:
+        return None
+    raw = rr[which]
+    q = _unitless(quantity(raw, f"{path}.{which}", problems))
+    if q is not None and q.unit is None and isinstance(raw, dict) and (raw.get("unit") or raw.get("system")) \
+            and not raw.get("code"):
+        return Quantity(math.nan, None)
+    return q
+
+
 def _reference_ranges(raw: list[Any], problems: Problems) -> tuple[ReferenceRange, ...]:
     out = []
     for i, rr in enumerate(raw):
@@ -261,8 +278,8 @@ def _reference_ranges(raw: list[Any], problems: Problems) -> tuple[ReferenceRang
         if kind not in (None, "normal"):
             continue
         path = f".referenceRange[{i}]"
-        low = _unitless(quantity(rr["low"], path + ".low", problems) if "low" in rr else None)
-        high = _unitless(quantity(rr["high"], path + ".high", problems) if "high" in rr else None)
+        low = _range_limit(rr, "low", path, problems)
+        high = _range_limit(rr, "high", path, problems)
         if low is None and high is None:
             if "low" in rr or "high" in rr:  # limits given but unreadable: still a range, unusable
                 out.append(ReferenceRange(Quantity(math.nan, None) if "low" in rr else None,

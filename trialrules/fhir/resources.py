@@ -32,6 +32,7 @@ from typing import Any
 
 import attrs
 
+from trialrules.errors import shown
 from trialrules.fhir import dates
 from trialrules.fhir.datatypes import (
     UCUM,
@@ -157,6 +158,9 @@ class RecordBuilder:
         # Observations without effective[x] (index, keys a report's ``result`` may use), and
         # the dates reports give the Observations they list: matched in build(), whatever the order.
         self._undated: list[tuple[int, tuple[str, ...]]] = []
+        # hasMember references of panels, checked against the Observations read, in build()
+        self._members: list[tuple[str, str, Where, str]] = []
+        self._observation_urls: set[str] = set()
         self._report_dates: dict[str, tuple[str, dt.date | None, str | None]] = {}
 
     # -- plumbing ----------------------------------------------------------
@@ -333,6 +337,10 @@ class RecordBuilder:
         rr = reference_ranges(r["referenceRange"], problems) if "referenceRange" in r else ()
         if problems:
             self._flush(where, label)
+        if where.full_url:
+            self._observation_urls.add(where.full_url)
+        if "hasMember" in r:
+            self._panel_members(r["hasMember"], where, label)
         if date is None and effective is None and not any(k.startswith("effective") for k in r):
             keys = (label, where.full_url) if where.full_url else (label,)
             self._undated.append((len(self.observations), keys))
@@ -587,6 +595,21 @@ class RecordBuilder:
                 key = lookup_key(ref) if "://" in ref else ref
                 self._report_dates.setdefault(key or ref, (label, date, effective))
 
+    def _panel_members(self, members: Any, where: Where, label: str) -> None:
+        for i, item in enumerate(members if isinstance(members, list) else ()):
+            ref = reference_of(item)
+            if ref is not None and not ref.startswith("#"):
+                key = (lookup_key(ref) if "://" in ref else None) or ref
+                self._members.append((key, label, where, f".hasMember[{i}]"))
+
+    def _check_members(self) -> None:
+        """A panel's member that is not in the input is named: its result is not seen."""
+        known = {o.reference for o in self.observations} | self._observation_urls
+        for ref, label, where, path in self._members:
+            if ref not in known:
+                self._warn(f"panel member {shown(ref)} is not in this input; its result is not read",
+                           where, label, path)
+
     def _date_from_reports(self) -> None:
         """An Observation without effective[x] takes the effective[x] of a report listing it."""
         for index, keys in self._undated:
@@ -606,6 +629,8 @@ class RecordBuilder:
                                  f"{report}, which lists it in its result")
 
     def build(self) -> PatientRecord:
+        if self._members:
+            self._check_members()
         if self._undated and self._report_dates:
             self._date_from_reports()
         attestations: dict[str, bool] = {}

@@ -101,15 +101,24 @@ class BestResponse:
     window_end: dt.date | None = None
 
 
+#: Order of two results on one date: the worse first, so a conflicting pair never flatters.
+_WORST_FIRST = ("PD", "RELAPSE", "NR", "NE", "ND", "MISSING", "SD", "NON-CR/NON-PD", "MR", "PR", "MLFS", "CRH", "CRI", "CR")
+
+
+def _worse_first(a: Assessment) -> tuple[dt.date, int, str]:
+    rank = _WORST_FIRST.index(a.result) if a.result in _WORST_FIRST else 3  # unknown codes as NE
+    return a.date, rank, a.result
+
+
 def _prepare(
     assessments: Sequence[Assessment],
     start: dt.date,
     end: dt.date | None,
     progression: Collection[str] = ("PD",),
 ) -> list[Assessment]:
-    """On/after start, on/before end, up to and including the first PD."""
+    """On/after start, on/before end, up to and including the first PD (worse first on one date)."""
     kept: list[Assessment] = []
-    for a in sorted(assessments):
+    for a in sorted(assessments, key=_worse_first):
         if a.date < start or (end is not None and a.date > end):
             continue
         kept.append(a)

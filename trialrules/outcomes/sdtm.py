@@ -703,6 +703,18 @@ def read_study(directory: Path | str) -> StudyData:
             )
         )
 
+    # the same assessment twice with different results cannot both be true: name the conflict
+    first_seen: dict[tuple[str, str, str, dt.date], Response] = {}
+    for resp in responses:
+        if resp.date is None:
+            continue
+        key = (resp.usubjid, resp.testcd, resp.evaluator, resp.date)
+        earlier = first_seen.setdefault(key, resp)
+        if earlier is not resp and earlier.result != resp.result:
+            rs_rows.problem(resp.row, rs[resp.row - 1], "RSSTRESC",
+                            f"conflicts with row {earlier.row} ({earlier.result}) for the same subject, test, "
+                            "evaluator and date; both kept, the worse one taken first")
+
     tr_rows, tr = reader("tr")
     tumor_results = []
     for i, r in _with_subject(tr_rows, tr):

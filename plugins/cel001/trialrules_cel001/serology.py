@@ -7,7 +7,6 @@ since the protocol gives no threshold. Source: ClinicalTrials.gov record of CEL0
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,50 +18,63 @@ _DETECTED = frozenset({"positive", "detected", "reactive"})
 _NOT_DETECTED = frozenset({"negative", "not detected", "undetectable", "non-reactive", "nonreactive"})
 
 
+def _reader(ctx: FunctionContext) -> Any:
+    positives, negatives = ctx.valueset("positive_results"), ctx.valueset("negative_results")
+
+    def read(obs: Any) -> tuple[Any, str]:
+        """1 detectable, 0 not, or (None, why) when the result cannot be judged."""
+        value = obs.value
+        if isinstance(value, Quantity):
+            # Viral-load ranges do not differ by sex or age: a range restricted to a
+            # population is not used, and ranges that disagree leave the value unjudged.
+            highs = {(r.high.value, r.high.unit) for r in obs.reference_ranges
+                     if r.high is not None and not r.applies_to and r.age_low is None and r.age_high is None}
+            if len(highs) != 1:
+                return None, f"{value.value:g} {value.unit} has {'no reference range' if not highs else 'ranges that disagree'}"
+            ((limit, limit_unit),) = highs
+            if limit_unit != value.unit:
+                if not (limit_unit and value.unit and units.is_convertible(limit_unit, value.unit)):
+                    return None, f"the unit {value.unit!r} does not convert to its range's"
+                limit = units.convert(limit, limit_unit, value.unit)
+            if value.comparator in ("<", "<="):  # a bound: decides only when the bound is within range
+                return (0, "") if value.value <= limit else (None, f"{value.comparator}{value.value:g} may be on either side of {limit:g}")
+            if value.comparator in (">", ">="):
+                if value.value > limit or (value.comparator == ">" and value.value == limit):
+                    return 1, ""
+                return None, f"{value.comparator}{value.value:g} may be on either side of {limit:g}"
+            return (1 if value.value > limit else 0), ""
+        shown = (value.display or value.code) if isinstance(value, Coding) else str(value)
+        text = shown.strip().casefold()
+        if (isinstance(value, Coding) and positives.matches(value)) or text in _DETECTED:
+            return 1, ""
+        if (isinstance(value, Coding) and negatives.matches(value)) or text in _NOT_DETECTED:
+            return 0, ""
+        return None, f"{shown!r} cannot be read as detected or not"
+
+    return read
+
+
 def viral_load_detectable(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
     """1 when the latest viral load in the window is detectable, 0 when it is not, None
     (unknown) when there is none or it cannot be judged (a number without a range, a unit
-    that does not convert to the range's).
+    that does not convert to the range's, same-day results that disagree).
 
     Args (the rule's ``args``): ``concept`` (a LOINC value set, e.g. hbv_dna), ``days`` (28).
     """
     concept = str(args["concept"])
-    days = int(args.get("days", 28))
-    start = ctx.as_of - dt.timedelta(days=days)
-    positives, negatives = ctx.valueset("positive_results"), ctx.valueset("negative_results")
-    tests = [o for o in ctx.observations(concept) if o.date is not None and start <= o.date <= ctx.as_of]
-    if not tests:
-        return DerivedValue(None, reason=f"no {concept.replace('_', ' ')} result in the {days} days up to {ctx.as_of.isoformat()}")
-    obs = tests[0]
-    value, when = obs.value, obs.date.isoformat() if obs.date else "?"
-    name = concept.replace("_", " ").upper()
+    found = ctx.latest(concept, int(args.get("days", 28)), _reader(ctx))
+    evidence = tuple(_evidence(o) for o in found.results)
+    if found.value is None:
+        return DerivedValue(None, evidence=evidence, reason=found.reason)
+    when = ", ".join(sorted({o.date.isoformat() for o in found.results if o.date}))
+    word = "detectable" if found.value else "not detectable"
+    return DerivedValue(found.value, None, evidence, f"{concept.replace('_', ' ')} on {when}: {word}")
+
+
+def _evidence(obs: Any) -> Evidence:
+    value = obs.value
     if isinstance(value, Quantity):
-        ev = (Evidence(obs.reference, value.value, value.unit, obs.date),)
-        # Viral-load ranges do not differ by sex or age: a range restricted to a population
-        # is not used, and ranges that disagree leave the value unjudged.
-        highs = {(r.high.value, r.high.unit) for r in obs.reference_ranges
-                 if r.high is not None and not r.applies_to and r.age_low is None and r.age_high is None}
-        if len(highs) != 1:
-            why = "no reference range" if not highs else "reference ranges that disagree"
-            return DerivedValue(None, evidence=ev, reason=f"{name} {value.value:g} {value.unit} on {when} has {why} to judge it by")
-        ((high_value, high_unit),) = highs
-        high = Quantity(high_value, high_unit)
-        if high.unit == value.unit:
-            limit = high.value
-        elif high.unit and value.unit and units.is_convertible(high.unit, value.unit):
-            limit = units.convert(high.value, high.unit, value.unit)
-        else:
-            return DerivedValue(None, evidence=ev, reason=f"{name} on {when}: the unit {value.unit!r} does not convert to its range's")
-        found = value.value > limit
-        word = "above" if found else "not above"
-        return DerivedValue(1 if found else 0, None, ev,
-                            f"{name} {value.value:g} {value.unit} on {when} is {word} the upper limit of its range ({limit:g}): "
-                            + ("detectable" if found else "not detectable"))
-    shown = value.display or value.code if isinstance(value, Coding) else str(value)
-    ev = (Evidence(obs.reference, shown, None, obs.date),)
-    text = shown.strip().casefold()
-    if (isinstance(value, Coding) and positives.matches(value)) or text in _DETECTED:
-        return DerivedValue(1, None, ev, f"{name} on {when} was {shown!r}: detectable")
-    if (isinstance(value, Coding) and negatives.matches(value)) or text in _NOT_DETECTED:
-        return DerivedValue(0, None, ev, f"{name} on {when} was {shown!r}: not detectable")
-    return DerivedValue(None, evidence=ev, reason=f"{name} on {when} was {shown!r}, which cannot be read as detected or not")
+        return Evidence(obs.reference, value.value, value.unit, obs.date)
+    if isinstance(value, Coding):
+        return Evidence(obs.reference, value.display or value.code, None, obs.date)
+    return Evidence(obs.reference, value, None, obs.date)

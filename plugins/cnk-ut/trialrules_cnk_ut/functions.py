@@ -49,21 +49,22 @@ def infection_test(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
         if reading_of(obs.value) == POSITIVE:
             ev = Evidence(obs.reference, _shown(obs.value), None, None)
             return DerivedValue(1, evidence=(ev,), reason=f"an undated {label} is positive ({_shown(obs.value)!r})")
-    dated = [o for o in everything if o.date is not None]
-    if not dated:
-        obs = undated[0]
-        ev = Evidence(obs.reference, _shown(obs.value), None, None)
-        return DerivedValue(None, evidence=(ev,), reason=f"the only {label} results are undated and not positive")
-    latest = dated[0]  # most recent first
-    ev = Evidence(latest.reference, _shown(latest.value), None, latest.date)
-    reading = reading_of(latest.value)
-    shown = f"{label} on {latest.date.isoformat()} was {_shown(latest.value)!r}"
-    if reading == POSITIVE:
-        return DerivedValue(1, evidence=(ev,), reason=f"{shown}: positive")
-    if reading == NEGATIVE:
-        return DerivedValue(0, evidence=(ev,), reason=f"{shown}: negative")
-    what = "indeterminate" if reading is not None else "not readable as positive or negative"
-    return DerivedValue(None, evidence=(ev,), reason=f"{shown}, {what}: a person reads it")
+    # the newest result(s), by the core's latest-value rule: results that cannot be told
+    # apart in time (one day, two codes) must read alike, an unreadable newest is unknown
+    def read(obs: Any) -> tuple[Any, str]:
+        reading = reading_of(obs.value)
+        if reading in (POSITIVE, NEGATIVE):
+            return reading, ""
+        what = "indeterminate" if reading is not None else "not readable as positive or negative"
+        return None, f"{_shown(obs.value)!r} is {what}"
+
+    found = ctx.latest(args["tests"], None, read)
+    evidence = tuple(Evidence(o.reference, _shown(o.value), None, o.date) for o in found.results)
+    if found.value is None:
+        return DerivedValue(None, evidence=evidence, reason=f"{label}: {found.reason}; a person reads it")
+    when = ", ".join(sorted({o.date.isoformat() if o.date else (o.effective or "undated") for o in found.results}))
+    shown = f"{label} on {when} was " + ", ".join(repr(_shown(o.value)) for o in found.results)
+    return DerivedValue(1 if found.value == POSITIVE else 0, evidence=evidence, reason=f"{shown}: {found.value}")
 
 
 def gene_therapy_recorded(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
