@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from trialrules import Engine, cli
-from trialrules import _parallel
+from trialrules import Engine, _parallel, cli
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = "2026-01-15"
