@@ -11,8 +11,9 @@ derived nodes.
 from __future__ import annotations
 
 import pytest
-from _support import AS_OF, LOINC, engine_for, patient, write_trial
+from _support import AS_OF, LOINC, TrialPlugin, engine_for, patient, write_trial
 
+from trialrules import DerivedValue, Engine, hookimpl
 from trialrules._latest import compare, is_after, newest, parse_effective
 
 ANC = '{measurement: {concept: anc, op: ">=", value: 1.5, unit: "10*9/L", window: {days: 7}}}'
@@ -366,3 +367,31 @@ class TestDerivedInputs:
         out = screen(rules_root, rule, rec)
 
         assert ("unknown", ["Observation/qtc"]) == (out.result, refs(out))
+
+
+class _BoundFunction:
+    """A plugin whose function returns a bound, as a count with records it could not judge does."""
+
+    def __init__(self, comparator: str | None) -> None:
+        self.comparator = comparator
+
+    @hookimpl
+    def trialrules_register_functions(self, registry) -> None:
+        comparator = self.comparator
+        registry.add_function("lines_seen", lambda ctx, args: DerivedValue(2, None, (), "2 lines", comparator))
+
+
+class TestDerivedBounds:
+    @pytest.mark.parametrize(("comparator", "op", "limit", "expected"), [
+        (">=", ">=", 2, "met"), (">=", ">=", 3, "unknown"), (">=", "<=", 3, "unknown"), (">=", "<", 2, "not_met"),
+        ("<", "<=", 2, "met"), ("<", ">=", 1, "unknown"), (None, ">=", 3, "not_met")])
+    def test_a_derived_bound_decides_only_where_it_settles(self, rules_root, comparator, op, limit, expected):
+        """'At least 2 lines' meets '≥ 2' but leaves '≥ 3' and '≤ 3' unknown."""
+        rules = write_trial(rules_root, {"inclusion/inc01_x": f"""
+            id: inc01_x
+            text: the protocol's words
+            rule: {{derived: {{function: lines_seen, op: "{op}", value: {limit}}}}}
+            """})
+        engine = Engine(plugins=[TrialPlugin(rules), _BoundFunction(comparator)], load_entrypoints=False)
+
+        assert expected == engine.screen_one(patient(), "mini", AS_OF).criteria[0].result

@@ -67,11 +67,14 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
     matcher = ctx.valueset(str(args.get("valueset", "systemic_anticancer_therapy")))
     dated: list[tuple[dt.date, dt.date, str, Any]] = []
     undated = 0
+    unread: list[Any] = []
     for med in ctx.patient.medications:
         if med.status in _SKIP_MED_STATUS:
             continue
         match = matcher.assess(med.codes, med.ingredients)
         if match.entry is None:
+            if match.cannot_judge and (med.start or med.end or ctx.as_of) <= ctx.as_of:
+                unread.append(med)  # text only, or codes the set cannot judge: may be a line
             continue
         start = med.start or med.end
         if start is None:
@@ -125,7 +128,13 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
     reason = f"{len(lines)} line(s) of systemic therapy ({described})"
     if undated:
         reason += f"; {undated} undated record(s) not counted"
-    return DerivedValue(len(lines), None, evidence, reason)
+    if unread:
+        reason += "; at least that many: medication(s) that cannot be judged as systemic therapy: " + ", ".join(
+            f"{m.text or m.id} ({m.reference})" for m in sorted(unread, key=lambda m: m.reference)[:3])
+        evidence += tuple(Evidence(m.reference, m.text, None, m.start or m.end)
+                          for m in sorted(unread, key=lambda m: m.reference))
+    # undated or unjudgeable records may add lines: the count is then a lower bound
+    return DerivedValue(len(lines), None, evidence, reason, comparator=">=" if undated or unread else None)
 
 
 #: hCG results are compared in this unit; the core converts every UCUM form of it
