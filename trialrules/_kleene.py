@@ -22,16 +22,25 @@ class Outcome:
 
 
 def _merge(parts: Sequence[Outcome]) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
-    reasons: list[str] = []
-    evidence: list[Evidence] = []
-    for p in parts:
-        for r in p.reasons:
-            if r not in reasons:
-                reasons.append(r)
-        for e in p.evidence:
-            if e not in evidence:
-                evidence.append(e)
-    return tuple(reasons), tuple(evidence)
+    """The parts' reasons and evidence, each once, in first-seen order (linear: a dict
+    keeps the order; evidence that cannot be hashed falls back to comparing)."""
+    if len(parts) == 1:
+        return tuple(dict.fromkeys(parts[0].reasons)), _unique(parts[0].evidence)
+    reasons = tuple(dict.fromkeys(r for p in parts for r in p.reasons))
+    return reasons, _unique(tuple(e for p in parts for e in p.evidence))
+
+
+def _unique(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+    if len(evidence) < 2:
+        return evidence
+    try:
+        return tuple(dict.fromkeys(evidence))
+    except TypeError:  # a value that cannot be hashed
+        kept: list[Evidence] = []
+        for e in evidence:
+            if e not in kept:
+                kept.append(e)
+        return tuple(kept)
 
 
 def all_of(parts: Sequence[Outcome]) -> Outcome:

@@ -72,7 +72,7 @@ def age_in_years(birth: dt.date, on: dt.date) -> int:
 class PatientIndex:
     """One patient's record with observations indexed by code, built once per patient."""
 
-    __slots__ = ("record", "_by_code", "_cache", "_when")
+    __slots__ = ("record", "_by_code", "_cache", "_when", "_groups")
 
     def __init__(self, record: PatientRecord) -> None:
         self.record = record
@@ -85,6 +85,21 @@ class PatientIndex:
                 self._by_code.setdefault((system, _normal_code(system, coding.code)), []).append(obs)
         self._cache: dict[str, list[Observation]] = {}
         self._when: dict[int, When | None] = {}
+        self._groups: dict[str, list[list[tuple[int, Any]]]] = {}
+
+    def record_groups(self, attr: str) -> list[list[tuple[int, Any]]]:
+        """The records of one kind (``conditions``...) grouped by what a value set judges them
+        by (codes, ingredients, verificationStatus), each as (position, record), once per
+        patient: a search judges each group once, so its cost follows the patient's distinct
+        codes, not the length of the history."""
+        groups = self._groups.get(attr)
+        if groups is None:
+            by_key: dict[Any, list[tuple[int, Any]]] = {}
+            for pos, rec in enumerate(getattr(self.record, attr)):
+                key = (rec.codes, getattr(rec, "ingredients", ()), getattr(rec, "verification_status", None))
+                by_key.setdefault(key, []).append((pos, rec))
+            groups = self._groups[attr] = list(by_key.values())
+        return groups
 
     def when(self, obs: Observation) -> When | None:
         """Where the observation sits in time (:func:`trialrules._latest.when_of`), once."""

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 
-from trialrules._patient import PatientIndex
+from trialrules._parallel import screen_records
 from trialrules.errors import InputError, PluginError, ScreeningDateError, UnknownTrialError, internal_error
 from trialrules.evaluator import CompiledTrial
 from trialrules.fhir import jsonfile
@@ -78,6 +78,8 @@ class Engine:
         patients: Iterable[PatientRecord],
         trials: Iterable[str] | None = None,
         as_of: dt.date | None = None,
+        *,
+        jobs: int = 1,
     ) -> Iterator[ScreeningResult]:
         """Screen each patient against each trial, patient by patient.
 
@@ -85,22 +87,41 @@ class Engine:
             patients: records, e.g. from :func:`read_patients`.
             trials: trial ids or aliases; default every installed trial.
             as_of: the planned enrolment / first-dose date; default today.
+            jobs: worker processes (``trialrules._parallel``); the results and their
+                order are the same for any number.
 
         Yields:
             One :class:`ScreeningResult` per patient and trial, in input order.
         """
+        for _record, outcome in self.screen_records(patients, trials, as_of, jobs=jobs):
+            if isinstance(outcome, Exception):
+                raise outcome
+            yield from outcome
+
+    def screen_records(
+        self,
+        patients: Iterable[PatientRecord],
+        trials: Iterable[str] | None = None,
+        as_of: dt.date | None = None,
+        *,
+        jobs: int = 1,
+    ) -> Iterator[tuple[PatientRecord, list[ScreeningResult] | Exception]]:
+        """Each patient with its results (one per trial) or the exception its evaluation
+        raised, in input order: for callers that report a failing patient and go on (the CLI)."""
         as_of = as_of or dt.date.today()
         if not AS_OF_MIN <= as_of <= AS_OF_MAX:
             raise ScreeningDateError(f"as_of {as_of} is outside the dates trialrules screens on "
                                      f"({AS_OF_MIN} to {AS_OF_MAX})")
         compiled = [self.compiled(t) for t in (trials if trials is not None else sorted(self.registry.trials))]
         hook = self.plugin_manager.hook.trialrules_screening_finish
-        for record in patients:
-            index = PatientIndex(record)
-            for trial in compiled:
-                result = trial.evaluate(record, as_of, index)
-                hook(result=result)
-                yield result
+        for record, outcome in screen_records(patients, compiled, as_of, jobs):
+            if not isinstance(outcome, Exception):
+                try:
+                    for result in outcome:  # plugins' hooks run here, in this process
+                        hook(result=result)
+                except Exception as exc:
+                    outcome = exc
+            yield record, outcome
 
     def screen_one(self, patient: PatientRecord, trial: str, as_of: dt.date | None = None) -> ScreeningResult:
         """Screen one patient against one trial."""

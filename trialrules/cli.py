@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from trialrules._interrupt import deferred, exit_code, signals_raise
+from trialrules._parallel import available_cores
 from trialrules.api import Engine, read_patients
 from trialrules.errors import InputError, TrialRulesError, internal_error
 from trialrules.limits import AS_OF_MAX, AS_OF_MIN
@@ -51,6 +52,16 @@ _FORMAT_HELP = (
     "directory); text: for people at a terminal; html: one self-contained page; csv: one row per "
     "patient and trial (patient,trial,as_of,verdict,blocking,unknown)"
 )
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of worker processes (1 or more)")
+    return n
 
 
 def _common() -> _Parser:
@@ -105,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     screen.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python",
                         help="python: the per-patient engine (default); duckdb, spark: a Bulk export through SQL "
                         "(CONTRACT.md section 8), same results")
+    screen.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                        help="worker processes screening patients (default: the CPUs available); "
+                             "the output is the same for any number")
     screen.add_argument("--spark-master", default=None, metavar="URL",
                         help="for --engine spark: the cluster (default: spark.master, else local[*])")
     screen.add_argument("inputs", nargs="+", metavar="INPUT",
@@ -273,7 +287,8 @@ def _cmd_screen(args: argparse.Namespace) -> int:
             writer.progress = progress
             with progress:
                 progress.start_phase(f"indexing the export {name}" if Path(name).is_dir() else f"reading {name}")
-                _screen_input(engine, name, trial_ids, args.as_of, writer, on_error, progress, population)
+                _screen_input(engine, name, trial_ids, args.as_of, writer, on_error, progress, population,
+                              (args.jobs or available_cores()) if population is None else 1)
     except KeyboardInterrupt as exc:
         # Whatever was written stays well-formed: close the JSON array, then stop.
         writer.close()
@@ -288,7 +303,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
 
 
 def _screen_input(engine: Engine, name: str, trial_ids: list[str] | None, as_of: dt.date | None,
-                  writer: _Writer, on_error: Any, progress: Any, population: Any = None) -> None:
+                  writer: _Writer, on_error: Any, progress: Any, population: Any = None, jobs: int = 1) -> None:
     """Screen one input; an unexpected exception becomes an error line for this input
     (or this patient) and the batch goes on."""
     if population is not None:
@@ -296,11 +311,14 @@ def _screen_input(engine: Engine, name: str, trial_ids: list[str] | None, as_of:
     else:
         patients = read_patients(name, on_error=on_error, registry=engine.registry)
     try:
-        for record in _with_warnings(patients, progress):
-            try:
-                results = list(engine.screen([record], trial_ids, as_of))
-            except Exception as exc:  # an evaluation bug on one patient: the others are still screened
-                error = InputError(internal_error(exc), file=name, resource=f"Patient/{record.id}")
+        records = _with_warnings(patients, progress)
+        if getattr(population, "judges", False):  # Spark judged each patient on its workers already
+            pairs: Any = ((r, _judged(r)) for r in records)
+        else:
+            pairs = engine.screen_records(records, trial_ids, as_of, jobs=jobs)
+        for record, results in pairs:
+            if isinstance(results, Exception):  # an evaluation bug on one patient: the others are still screened
+                error = InputError(internal_error(results), file=name, resource=f"Patient/{record.id}")
                 on_error(InputFailure(name, error.format_message()))
                 continue
             for result in results:
@@ -309,6 +327,13 @@ def _screen_input(engine: Engine, name: str, trial_ids: list[str] | None, as_of:
         on_error(InputFailure(name, InputError(internal_error(exc), file=name).format_message()))
     finally:
         patients.close()  # a Bulk reader removes its temporary data now, even when interrupted
+
+
+def _judged(item: Any) -> Any:
+    try:
+        return item.results()
+    except Exception as exc:  # the worker's error, reported like the per-patient engine's
+        return exc
 
 
 def _population(args: argparse.Namespace, engine: Engine, trial_ids: list[str] | None) -> Any:
@@ -325,11 +350,14 @@ def _population(args: argparse.Namespace, engine: Engine, trial_ids: list[str] |
         if not Path(name).is_dir():
             raise UsageError(f"--engine {args.engine} screens a Bulk export directory; {name!r} is not one")
     ids = trial_ids if trial_ids is not None else sorted(engine.registry.trials)
-    print(f"trialrules screen: {engine_note(engine, ids, args.engine)}", file=sys.stderr)
+    if not args.quiet:
+        print(f"trialrules screen: {engine_note(engine, ids, args.engine)}", file=sys.stderr)
 
     def read(name: str, on_error: Any) -> Any:
-        return population_records(Path(name), engine, ids, args.engine, on_error, spark_master=args.spark_master)
+        return population_records(Path(name), engine, ids, args.engine, on_error, spark_master=args.spark_master,
+                                  as_of=args.as_of or dt.date.today())
 
+    read.judges = args.engine == "spark"  # type: ignore[attr-defined]
     return read
 
 

@@ -252,14 +252,17 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
         found: list[tuple[str, Evidence]] = []
         undecided: list[tuple[str, Evidence]] = []
         uncertain: list[str] = []
-        for rec in getattr(ev.index.record, attr):
+        matched: list[tuple[int, Any, RecordFinding]] = []
+        for group in ev.index.record_groups(attr):  # records alike in what is judged, judged once
+            finding = assess_record(group[0][1], kind, include, exclude)
+            if finding is None:
+                finding = _open_list_finding(group[0][1], kind, wider, exclude)
+            if finding is not None:
+                matched.extend((pos, rec, finding) for pos, rec in group)
+        matched.sort(key=lambda m: m[0])  # the records' own order
+        for _, rec, finding in matched:
             status = getattr(rec, "verification_status", None)
             if status in skip or getattr(rec, "status", None) in skip:
-                continue
-            finding = assess_record(rec, kind, include, exclude)
-            if finding is None:
-                finding = _open_list_finding(rec, kind, wider, exclude)
-            if finding is None:
                 continue
             entry = finding.entry
             shown = record_shown(rec, entry)

@@ -19,13 +19,22 @@ at the places the reader met them, so the CLI's writers produce the same bytes.
 
 from __future__ import annotations
 
+import datetime as dt
 import pickle
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from trialrules.api import Engine
-from trialrules.models import InputFailure, PatientRecord, evolve
-from trialrules.population.backends import ENGINES, EngineUnavailable, backend, check_engine, valueset_codes
+from trialrules.models import InputFailure, PatientRecord, ScreeningResult, evolve
+from trialrules.population.backends import (
+    ENGINES,
+    EngineUnavailable,
+    SparkBackend,
+    backend,
+    check_engine,
+    valueset_codes,
+)
 from trialrules.population.store import Store, ingest
 from trialrules.registry import valueset_lookup
 from trialrules.terminology import Matcher, compile_valueset
@@ -51,15 +60,65 @@ def population_records(
     *,
     spark_master: str | None = None,
     cache_root: Path | None = None,
-) -> Iterator[PatientRecord]:
+    as_of: dt.date | None = None,
+) -> Iterator[PatientRecord | Judged]:
     """Each patient of the export, holding the Observations the trials' value sets
-    select in SQL, in the reader's order; ``on_error`` gets each failure in place."""
+    select in SQL, in the reader's order; ``on_error`` gets each failure in place.
+
+    The ingest (or the cache) and the engine are ready before this returns, so their
+    problems (:class:`~trialrules.errors.TrialRulesError`) come before any output."""
     store = ingest(export, engine.registry, cache_root)
     sql = backend(engine_name, spark_master)
+    if isinstance(sql, SparkBackend) and as_of is not None:
+        return _judged(store, sql, _codes(engine, trial_ids), on_error, engine, trial_ids, as_of)
+    return _records(store, sql, _codes(engine, trial_ids), on_error)
+
+
+class Judged:
+    """A patient a population engine judged on its workers: what the CLI needs of a record
+    (``id``, ``warnings``) and its results, handed over by :meth:`results`."""
+
+    __slots__ = ("id", "warnings", "_outcome", "_engine")
+
+    def __init__(self, pid: str, warnings: tuple[str, ...], outcome: Any, engine: Engine) -> None:
+        self.id, self.warnings, self._outcome, self._engine = pid, warnings, outcome, engine
+
+    def results(self) -> list[ScreeningResult]:
+        """The results (the audit hook sees each here, in the driver); a worker's error is raised again."""
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        hook = self._engine.plugin_manager.hook.trialrules_screening_finish
+        results = [evolve(r, definition=self._engine.compiled(r.trial)) for r in self._outcome]
+        for result in results:
+            hook(result=result)
+        return results
+
+
+def _judged(store: Store, sql: SparkBackend, codes: list[tuple[str | None, str, bool]],
+            on_error: Callable[[InputFailure], None], engine: Engine, trial_ids: Sequence[str],
+            as_of: dt.date) -> Iterator[Judged]:
+    ids = [engine.trial(t).id for t in trial_ids]
     try:
         failures = store.failures()
         next_failure = 0
-        rows = sql.observations(store, _codes(engine, trial_ids))
+        for ordinal, payload in sql.judged(store, codes, ids, as_of.isoformat()):
+            while next_failure < len(failures) and failures[next_failure][0] < ordinal:
+                on_error(failures[next_failure][1])
+                next_failure += 1
+            warnings, pid, outcome = pickle.loads(payload)  # noqa: S301 - our own workers
+            yield Judged(pid, warnings, outcome, engine)
+        for _, failure in failures[next_failure:]:
+            on_error(failure)
+    finally:
+        sql.close()
+
+
+def _records(store: Store, sql: Any, codes: list[tuple[str | None, str, bool]],
+             on_error: Callable[[InputFailure], None]) -> Iterator[PatientRecord]:
+    try:
+        failures = store.failures()
+        next_failure = 0
+        rows = sql.observations(store, codes)
         row = next(rows, None)
         for ordinal, blob in store.patients():
             while next_failure < len(failures) and failures[next_failure][0] < ordinal:
@@ -81,8 +140,9 @@ def population_records(
 def engine_note(engine: Engine, trial_ids: Sequence[str], engine_name: str) -> str:
     """The one stderr line saying what runs where."""
     calls = sorted({name for tid in trial_ids for name in _functions(engine, tid)})
+    where = "on Spark's executors" if engine_name == "spark" else "in this process"
     text = (f"engine {engine_name}: SQL selects each patient's observations by the trials' value sets; "
-            "the per-patient evaluator judges every criterion over them")
+            f"the per-patient evaluator judges every criterion over them, {where}")
     if calls:
         text += f" (including the functions {', '.join(calls)})"
     return text

@@ -14,7 +14,7 @@ population.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from trialrules.errors import TrialRulesError
@@ -31,7 +31,7 @@ WITH hit AS (
   JOIN valueset_code AS w ON c.system = w.system AND starts_with(c.code, w.code)
   WHERE w.prefix
 )
-SELECT o.ord, o.observation FROM observation AS o
+SELECT o.ord, o.seq, o.observation FROM observation AS o
 SEMI JOIN hit ON o.ord = hit.ord AND o.seq = hit.seq
 ORDER BY o.ord, o.seq
 """
@@ -89,7 +89,7 @@ class DuckDBBackend:
         con.register("valueset_code", table)
         reader = con.sql(SELECT_OBSERVATIONS).to_arrow_reader(8192)
         for batch in reader:
-            yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
+            yield from zip(batch.column(0).to_pylist(), batch.column(2).to_pylist(), strict=True)
 
     def close(self) -> None:
         self._con.close()
@@ -116,6 +116,11 @@ def spark_session(master: str | None = None) -> Any:
         builder = builder.master(master)
     elif not os.environ.get("SPARK_MASTER") and "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
         builder = builder.master("local[*]")
+    if not os.environ.get("PYSPARK_PYTHON"):
+        import sys
+
+        # Workers judge patients with trialrules and its plugins: this interpreter has them.
+        os.environ["PYSPARK_PYTHON"] = sys.executable
     builder = (builder.config("spark.ui.enabled", "false")
                .config("spark.sql.shuffle.partitions", "8")
                .config("spark.driver.memory", os.environ.get("TRIALRULES_SPARK_DRIVER_MEMORY", "1g")))
@@ -132,8 +137,7 @@ class SparkBackend:
     def __init__(self, master: str | None = None) -> None:
         self._spark = spark_session(master)
 
-    def observations(self, store: Store, codes: list[tuple[str | None, str, bool]]) -> Iterator[tuple[int, bytes]]:
-        import sqlglot
+    def _register(self, store: Store, codes: list[tuple[str | None, str, bool]]) -> Any:
         from pyspark.sql.types import BooleanType, StringType, StructField, StructType
 
         spark = self._spark
@@ -142,9 +146,35 @@ class SparkBackend:
         schema = StructType([StructField("system", StringType()), StructField("code", StringType()),
                              StructField("prefix", BooleanType())])
         spark.createDataFrame(codes, schema).createOrReplaceTempView("valueset_code")
+        return spark
+
+    def observations(self, store: Store, codes: list[tuple[str | None, str, bool]]) -> Iterator[tuple[int, bytes]]:
+        import sqlglot
+
+        spark = self._register(store, codes)
         query = sqlglot.transpile(SELECT_OBSERVATIONS, read="duckdb", write="spark")[0]
         for row in spark.sql(query).toLocalIterator():
-            yield row[0], bytes(row[1])
+            yield row[0], bytes(row[2])
+
+    def judged(self, store: Store, codes: list[tuple[str | None, str, bool]], trial_ids: Sequence[str],
+               as_of: str) -> Iterator[tuple[int, bytes]]:
+        """Every patient judged on the executors (``workers.judge_partition``), in patient order."""
+        import functools
+
+        import sqlglot
+        from pyspark.sql import functions as F
+
+        from trialrules.population.workers import judge_partition
+
+        spark = self._register(store, codes)
+        selection = SELECT_OBSERVATIONS.rsplit("ORDER BY", 1)[0]  # grouped below; order comes from ord
+        selected = spark.sql(sqlglot.transpile(selection, read="duckdb", write="spark")[0])
+        grouped = selected.groupBy("ord").agg(F.collect_list(F.struct("seq", "observation")).alias("obs"))
+        patients = spark.read.parquet(str(store.table("patient"))).select("ord", "record")
+        rows = patients.join(grouped, "ord", "left").rdd
+        judged = rows.mapPartitions(functools.partial(judge_partition, list(trial_ids), as_of))
+        for ordinal, payload in judged.sortByKey().toLocalIterator():
+            yield ordinal, bytes(payload)
 
     def close(self) -> None:
         """The session stays for the process (starting one costs seconds)."""

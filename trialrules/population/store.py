@@ -32,6 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from trialrules.errors import TrialRulesError
 from trialrules.models import InputFailure, PatientRecord
 from trialrules.registry import Registry
 from trialrules.terminology import _normal_code, system_uri
@@ -83,8 +84,9 @@ def export_key(export: Path) -> str:
     package = Path(trialrules.__file__).parent
     for source in sorted([package / "models.py", *(package / "fhir").glob("*.py")]):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
-    for path in sorted(p for p in export.iterdir() if p.is_file()):
-        digest.update(f"{path.name}\0{path.stat().st_size}\0".encode())
+    # Every file below the export (a manifest may list files in sub-folders).
+    for path in sorted(p for p in export.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(export)}\0{path.stat().st_size}\0".encode())
         with path.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
@@ -129,9 +131,11 @@ def ingest(
     root = cache_root or default_cache_root()
     folder = root / "population" / export_key(export)
     if (folder / "done").exists():
+        _check_private(root / "population")
         return Store(folder)
     root.mkdir(parents=True, exist_ok=True)
     (root / "population").mkdir(mode=0o700, exist_ok=True)
+    _check_private(root / "population")
     work = Path(tempfile.mkdtemp(prefix="ingest-", dir=root / "population"))
     try:
         _write(export, registry, work, log)
@@ -144,6 +148,14 @@ def ingest(
         shutil.rmtree(work, ignore_errors=True)
         raise
     return Store(folder)
+
+
+def _check_private(folder: Path) -> None:
+    """The cache holds pickles: read them only from a folder no one else can write to."""
+    info = folder.stat()
+    if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
+        raise TrialRulesError(f"the cache folder {folder} is not private to this user (owner or "
+                              "permissions); set TRIALRULES_CACHE to a folder of your own")
 
 
 class _Progress:
