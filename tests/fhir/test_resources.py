@@ -483,3 +483,18 @@ def test_attestations_need_a_finished_response(status: str) -> None:
 def test_latest_response_wins() -> None:
     later, earlier = qr(authored="2026-01-10", inc01=False), qr(authored="2026-01-01", inc01=True, inc02=True)
     assert attest(later, earlier) == {"inc01": False, "inc02": True}
+
+
+def test_same_day_responses_that_disagree_decide_nothing_in_any_order() -> None:
+    """Two responses authored on the same day answer inc01 differently: neither is used
+    (whatever their order in the Bundle), the agreeing answer stays, and a warning names both."""
+    yes = qr(authored="2026-01-10", inc01=True, inc02=True)
+    no = {**qr(authored="2026-01-10", inc01=False, inc02=True), "id": "q-other"}
+    for order in ((yes, no), (no, yes)):
+        assert attest(*order) == {"inc02": True}
+    assert any("answer 'inc01' differently on the same day" in str(w) for w in warnings_of(yes, no))
+
+
+def test_a_later_response_still_decides_after_a_same_day_conflict() -> None:
+    yes, no = qr(authored="2026-01-10", inc01=True), {**qr(authored="2026-01-10", inc01=False), "id": "q-other"}
+    assert attest(yes, no, qr(authored="2026-01-12", inc01=True)) == {"inc01": True}

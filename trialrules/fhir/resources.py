@@ -141,7 +141,7 @@ class RecordBuilder:
         self.procedures: list[Procedure] = []
         self.allergies: list[Allergy] = []
         self.immunizations: list[Immunization] = []
-        self._answers: list[tuple[dt.date, int, dict[str, bool]]] = []
+        self._answers: list[tuple[dt.date, dict[str, bool], Where, str]] = []
         self._handlers: dict[str, Callable[[dict[str, Any], Where, str], None]] = {
             "Observation": self._observation,
             "Condition": self._condition,
@@ -569,8 +569,8 @@ class RecordBuilder:
             authored = parsed.last if parsed is not None else dt.date.min
         found: dict[str, bool] = {}
         _collect_answers(r.get("item"), found)
-        # the latest response wins where two disagree; ties keep the input order
-        self._answers.append((authored, len(self._answers), found))
+        # the latest response wins where two disagree; two of the same day that disagree decide nothing
+        self._answers.append((authored, found, where, label))
 
     def _diagnostic_report(self, r: dict[str, Any], where: Where, rid: str) -> None:
         """The effective[x] of a report, kept for the Observations its ``result`` lists."""
@@ -601,6 +601,27 @@ class RecordBuilder:
             if ref is not None and not ref.startswith("#"):
                 key = (lookup_key(ref) if "://" in ref else None) or ref
                 self._members.append((key, label, where, f".hasMember[{i}]"))
+
+    def _attestations(self) -> dict[str, bool]:
+        """Answers by criterion id, the latest response's. Responses authored on the same day
+        that disagree leave the criterion unattested (a person must look), whatever their order."""
+        attestations: dict[str, bool] = {}
+        for day in sorted({a[0] for a in self._answers}):
+            answers: dict[str, set[bool]] = {}
+            for authored, found, _, _ in self._answers:
+                if authored == day:
+                    for key, value in found.items():
+                        answers.setdefault(key, set()).add(value)
+            for key, values in answers.items():
+                if len(values) == 1:
+                    attestations[key] = next(iter(values))
+                    continue
+                attestations.pop(key, None)
+                labels = sorted(label for authored, found, _, label in self._answers if authored == day and key in found)
+                where = next(w for authored, found, w, _ in self._answers if authored == day and key in found)
+                self._warn(f"{' and '.join(labels)} answer {shown(key)} differently on the same day; "
+                           "neither is used", where, labels[0])
+        return attestations
 
     def _check_members(self) -> None:
         """A panel's member that is not in the input is named: its result is not seen."""
@@ -633,9 +654,7 @@ class RecordBuilder:
             self._check_members()
         if self._undated and self._report_dates:
             self._date_from_reports()
-        attestations: dict[str, bool] = {}
-        for _, _, found in sorted(self._answers, key=lambda a: (a[0], a[1])):
-            attestations.update(found)
+        attestations = self._attestations()
         return PatientRecord(
             id=self.id,
             birth_date=self.birth_date,
