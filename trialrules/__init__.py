@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trialrules._patient import DerivedValue, FunctionContext
+from trialrules._patient import DerivedValue, FunctionContext, last_day_applies
 from trialrules.api import Engine, read_patients
 from trialrules.errors import (
     InputError,
@@ -50,6 +50,7 @@ __all__ = [
     "UnitError",
     "UnknownTrialError",
     "hookimpl",
+    "last_day_applies",
     "read_patients",
 ]
 

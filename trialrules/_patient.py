@@ -28,6 +28,21 @@ def months_back(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+#: Statuses under which a condition or medication with no end date still applies (FHIR
+#: clinicalStatus / MedicationStatement.status / MedicationRequest.status values).
+ONGOING_STATUS = frozenset({"active", "in-progress", "on-hold", "intended", "recurrence", "relapse"})
+
+
+def last_day_applies(start: dt.date, end: dt.date | None, status: str | None, as_of: dt.date) -> dt.date:
+    """The last day a dated condition or medication is known to apply: its end (never after
+    ``as_of``); ``as_of`` while it is ongoing with no end; otherwise only its start day."""
+    if end is not None:
+        return min(end, as_of)
+    if status is None or status in ONGOING_STATUS:
+        return as_of
+    return start
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` calendar months later (clamped to the month's end: Jan 31 + 1 = Feb 28/29)."""
     return months_back(day, -months)

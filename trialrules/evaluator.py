@@ -23,6 +23,7 @@ from trialrules._kleene import Outcome, all_of, any_of, at_least, negate
 from trialrules._latest import compare, in_window, newest, shown_bound
 from trialrules._measure import Judge, each_outcome, fmt, latest_outcome, make_match_judge, make_numeric_judge, snap
 from trialrules._patient import (
+    ONGOING_STATUS,
     DerivedValue,
     FunctionContext,
     PatientIndex,
@@ -357,9 +358,6 @@ def search_outcome(
     return Outcome(node.if_absent, (f"no record of {label}{where}",))
 
 
-_ONGOING = frozenset({"active", "in-progress", "on-hold", "intended", "recurrence", "relapse"})
-
-
 def _last_date(rec: Any, kind: str, begin: dt.date | None, end: dt.date | None, as_of: dt.date) -> dt.date | None:
     """The last day a record is known to apply, for window tests.
 
@@ -369,7 +367,7 @@ def _last_date(rec: Any, kind: str, begin: dt.date | None, end: dt.date | None, 
     if end is not None:
         return min(end, as_of)
     status = getattr(rec, "clinical_status", None) or getattr(rec, "status", None)
-    if kind in ("condition", "medication") and begin is not None and (status is None or status in _ONGOING):
+    if kind in ("condition", "medication") and begin is not None and (status is None or status in ONGOING_STATUS):
         return as_of
     return begin
 

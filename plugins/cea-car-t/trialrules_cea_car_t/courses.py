@@ -12,14 +12,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import DerivedValue, Evidence, FunctionContext
+from trialrules import DerivedValue, Evidence, FunctionContext, last_day_applies
 
 __all__ = ["course_days"]
 
 _SKIP = frozenset({"entered-in-error", "cancelled", "not-taken", "draft", "not-done"})
-_ONGOING = frozenset({"active", "in-progress", "on-hold", "intended"})
-
-
 def course_days(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
     """Days the current course of the value set's drugs has run up to the as-of date.
 
@@ -40,12 +37,7 @@ def course_days(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
             if start is None:
                 return DerivedValue(None, reason=f"{_name(med)} ({_ref(med)}) has no start date")
             continue
-        if med.end is not None:
-            end = min(med.end, ctx.as_of)
-        elif med.status is None or med.status in _ONGOING:
-            end = ctx.as_of
-        else:
-            end = start
+        end = last_day_applies(start, med.end, med.status, ctx.as_of)
         spans.append((start, end, med))
     spans.sort(key=lambda s: s[0])
     best: tuple[dt.date, dt.date, list[Any]] | None = None

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity, qualitative, units
+from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity, last_day_applies, qualitative, units
 
 #: Drugs started within this many days of a line's first drug belong to that line.
 REGIMEN_DAYS = 28
@@ -22,9 +22,6 @@ REGIMEN_DAYS = 28
 GAP_DAYS = 120
 
 _SKIP_MED_STATUS = frozenset({"entered-in-error", "cancelled", "not-taken", "draft"})
-_ONGOING = frozenset({"active", "in-progress", "on-hold", "intended"})
-
-
 def _drug_key(med: Any, matcher: Any) -> str:
     # The drug itself, not its class: the name of the first specific (not class-prefix)
     # value-set entry any of its codings matches, so one ingredient coded in RxNorm, in
@@ -82,12 +79,7 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
             continue
         if start > ctx.as_of:
             continue
-        if med.end is not None:
-            end = min(med.end, ctx.as_of)
-        elif med.status is None or med.status in _ONGOING:
-            end = ctx.as_of
-        else:
-            end = start
+        end = last_day_applies(start, med.end, med.status, ctx.as_of)
         dated.append((start, end, _drug_key(med, matcher), med))
     if not dated:
         why = "no dated systemic anticancer therapy in the medication history"
