@@ -12,7 +12,7 @@ engines disagree when they are careless: two results of one test on one day
 (ties, with and without a time), a newest value that cannot be judged (text only,
 no value, an unknown unit, a comparator such as ``<0.5``), results dated exactly
 on and just outside 7/14/28-day windows, in the future, to the month only or
-with a time and zone, age- and sex-banded reference ranges, ICD-10-CM codes below
+with a time and zone, or only by the DiagnosticReport listing them, age- and sex-banded reference ranges, ICD-10-CM codes below
 a value set's prefix, diagnoses coded only in SNOMED CT or only in text,
 provisional and refuted diagnoses, ATC-coded and text-only medications, records
 with statuses that must be ignored, ages around the trials' age limits, and
@@ -115,6 +115,13 @@ def _perturb_observation(r: dict[str, Any], rng: random.Random) -> Iterator[dict
         elif ranges and rng.random() < 0.05:
             del r["referenceRange"]
     yield r
+    if 0.33 <= roll < 0.337:
+        # dated only by the DiagnosticReport that lists it (as the R4 complete-blood-count example);
+        # its date comes from the roll already drawn, so the rest of the population is unchanged
+        yield {"resourceType": "DiagnosticReport", "id": r["id"] + "-report", "status": "final",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "58410-2"}]},
+               "subject": r["subject"], "effectiveDateTime": _day(EDGES[int(roll * 1e6) % len(EDGES)]),
+               "result": [{"reference": "Observation/" + r["id"]}]}
     extra = rng.random()
     if extra < 0.06:  # the same test again on the same day (a tie), another value
         tie = {**r, "id": r["id"] + "-tie"}

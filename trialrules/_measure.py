@@ -67,8 +67,10 @@ def when_text(obs: Observation) -> str:
     ``2025-06`` for a partial date)."""
     w = when_of(obs)
     if w is not None:
-        return w.text
-    return f"an unknown date ({obs.effective!r})" if obs.effective else "no date"
+        text = w.text
+    else:
+        text = f"an unknown date ({obs.effective!r})" if obs.effective else "no date"
+    return f"{text} (dated by {obs.dated_by})" if obs.dated_by else text
 
 
 def evidence_of(obs: Observation) -> Evidence:
@@ -86,7 +88,7 @@ def evidence_of(obs: Observation) -> Evidence:
         value = str(value)  # never a bare NaN in JSON
     w = when_of(obs)
     day = obs.date if obs.date is not None else (w.first_day if w is not None and not w.partial else None)
-    return Evidence(obs.reference, value, unit, day)
+    return Evidence(obs.reference, value, unit, day, obs.dated_by)
 
 
 def _number(value: Any) -> tuple[float | None, str | None, str | None]:

@@ -25,6 +25,7 @@ from trialrules.models import (
     CriterionResult,
     Derived,
     DoseAnchor,
+    Evidence,
     If,
     Measurement,
     Not,
@@ -33,6 +34,7 @@ from trialrules.models import (
     RecordSearch,
     Rule,
     ScreeningResult,
+    SetAside,
     Sex,
     Value,
     Window,
@@ -103,12 +105,18 @@ converter.register_structure_hook(Observation, _structure_observation)
 # -- results --------------------------------------------------------------
 
 
+# optional fields added after CONTRACT.md's shape appear only when set (the shape only grows)
+converter.register_unstructure_hook(
+    Evidence, make_dict_unstructure_fn(Evidence, converter, dated_by=override(omit_if_default=True))
+)
 _criterion_result_default = make_dict_unstructure_fn(
     CriterionResult, converter, criteria=override(omit_if_default=True)
 )
 converter.register_unstructure_hook(CriterionResult, _criterion_result_default)
+converter.register_unstructure_hook(SetAside, lambda s: {"resource": s.resource, "reason": s.reason})
 converter.register_unstructure_hook(
-    ScreeningResult, make_dict_unstructure_fn(ScreeningResult, converter, definition=override(omit=True))
+    ScreeningResult, make_dict_unstructure_fn(ScreeningResult, converter, definition=override(omit=True),
+                                              set_aside=override(omit_if_default=True))
 )
 
 # -- rules ----------------------------------------------------------------

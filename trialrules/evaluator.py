@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+import attrs
 from attrs import frozen
 
 from trialrules import units
@@ -52,6 +53,7 @@ from trialrules.models import (
     RecordSearch,
     Rule,
     ScreeningResult,
+    SetAside,
     Sex,
     Trial,
     ValueSet,
@@ -558,11 +560,75 @@ class CompiledTrial:
 
     def evaluate(self, record: PatientRecord, as_of: dt.date, index: PatientIndex | None = None) -> ScreeningResult:
         """Screen one patient at an as-of date."""
-        index = index or PatientIndex(record)
+        results = self._results(record, as_of, index or PatientIndex(record))
+        if record.set_aside:
+            results = self._unsettled_by_set_aside(record, as_of, results)
+        return ScreeningResult(record.id, self.trial.id, as_of, verdict_of(results), results,
+                               record.set_aside, definition=self)
+
+    def _results(self, record: PatientRecord, as_of: dt.date, index: PatientIndex) -> tuple[CriterionResult, ...]:
         ctx = FunctionContext(record, as_of, index, self.matchers, self.trial.id)
         ev = Evaluation(index, as_of, self.trial.id, ctx)
-        results = tuple(c.evaluate(ev)[0] for c in self.criteria)
-        return ScreeningResult(record.id, self.trial.id, as_of, verdict_of(results), results, definition=self)
+        return tuple(c.evaluate(ev)[0] for c in self.criteria)
+
+    def _unsettled_by_set_aside(
+        self, record: PatientRecord, as_of: dt.date, results: tuple[CriterionResult, ...]
+    ) -> tuple[CriterionResult, ...]:
+        """A criterion that a record set aside for its subject would judge otherwise, were it the
+        patient's, is ``unknown`` (that record may be the deciding one; README, "Records set aside").
+
+        The patient is screened again with each set-aside record added, and with all of them."""
+        asides = record.set_aside[:MAX_SET_ASIDE_TRIED]
+        groups = [(s,) for s in asides] + ([asides] if len(asides) > 1 else [])
+        others = [(group, self._results(merged, as_of, PatientIndex(merged)))
+                  for group in groups for merged in (with_set_aside(record, group),)]
+        return tuple(_unsettled(base, [(g, alt[i]) for g, alt in others]) for i, base in enumerate(results))
+
+
+#: Set-aside records tried one by one (beyond these only together): bounds the work on a hostile input.
+MAX_SET_ASIDE_TRIED = 20
+
+
+def with_set_aside(record: PatientRecord, group: Sequence[SetAside]) -> PatientRecord:
+    """The patient's record as it would be were the set-aside records theirs (their
+    attestations over the patient's own)."""
+    parts = [s.content for s in group if s.content is not None]
+    attestations = dict(record.attestations)
+    for p in parts:
+        attestations.update(p.attestations)
+    return attrs.evolve(
+        record,
+        observations=record.observations + tuple(o for p in parts for o in p.observations),
+        conditions=record.conditions + tuple(c for p in parts for c in p.conditions),
+        medications=record.medications + tuple(m for p in parts for m in p.medications),
+        procedures=record.procedures + tuple(x for p in parts for x in p.procedures),
+        allergies=record.allergies + tuple(a for p in parts for a in p.allergies),
+        immunizations=record.immunizations + tuple(i for p in parts for i in p.immunizations),
+        attestations=attestations,
+        set_aside=(),
+    )
+
+
+def _unsettled(base: CriterionResult, others: Sequence[tuple[Sequence[SetAside], CriterionResult]]) -> CriterionResult:
+    """``base``, or ``unknown`` where a set-aside record would change it (sub-criteria alike)."""
+    children = tuple(_unsettled(child, [(g, alt.criteria[i]) for g, alt in others])
+                     for i, child in enumerate(base.criteria))
+    differ = [(g, alt) for g, alt in others if alt.result != base.result]
+    if not differ:
+        return attrs.evolve(base, criteria=children) if children != base.criteria else base
+    named = [s.resource for g, _ in differ if len(g) == 1 for s in g] or [s.resource for s in differ[0][0]]
+    alt = differ[0][1]
+    new = {a.resource for a in base.evidence}
+    theirs = tuple(e for _, a in differ for e in a.evidence if e.resource not in new
+                   and e.resource is not None and e.resource.split("#")[0] in named)
+    evidence = base.evidence + tuple(dict.fromkeys(theirs)) + tuple(
+        Evidence(r) for r in named if not any(e.resource and e.resource.split("#")[0] == r for e in theirs))
+    shown = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
+    word = {MET: "met", NOT_MET: "not met", UNKNOWN: "unknown"}
+    reason = (f"{base.reason.rstrip('.')}; but {shown} (set aside: its subject does not resolve to this "
+              f"patient) would make it {word[alt.result]} were it this patient's record; a person must check "
+              "whose it is.")
+    return attrs.evolve(base, result=UNKNOWN, reason=reason, evidence=evidence, criteria=children)
 
 
 def window_from(days: int | None = None, weeks: int | None = None) -> Window:

@@ -86,6 +86,8 @@ class Observation:
     ``effective``: the FHIR dateTime as written when it says more or less than a day
     (a time with its zone, or only a month or year; ``date`` is then None); the
     engine orders and places results by it (``_latest.py``).
+    ``dated_by``: the resource whose date it took when it has no effective[x] of its own
+    (``DiagnosticReport/cbc``, whose ``result`` lists it); evidence and reasons name it.
     """
 
     id: str
@@ -95,6 +97,7 @@ class Observation:
     reference_ranges: tuple[ReferenceRange, ...] = ()
     status: str | None = None
     effective: str | None = None
+    dated_by: str | None = None
 
     @property
     def reference(self) -> str:
@@ -205,6 +208,22 @@ class Immunization:
 
 
 @frozen
+class SetAside:
+    """A record of the input not read as this patient's, because its subject does not
+    resolve to them (given only by identifier, a contained Patient, another patient's
+    reference, no subject at all).
+
+    ``content``: what the record would add to the patient's record were it theirs; the
+    evaluator asks whether that would change a criterion (README, "Records set aside").
+    Not part of the JSON, which shows ``resource`` and ``reason``.
+    """
+
+    resource: str
+    reason: str
+    content: PatientRecord | None = field(default=None, repr=False)
+
+
+@frozen
 class PatientRecord:
     """Everything the engine knows of one patient.
 
@@ -212,6 +231,8 @@ class PatientRecord:
     criterion is met) or False, as a person attested it. ``warnings`` are input
     problems that did not stop the record from being read (a Quantity without a
     unit...): the CLI prints them, and the data they concern is unusable.
+    ``set_aside``: records of the input whose subject could not be resolved to this
+    patient; each screening result lists them.
     """
 
     id: str
@@ -226,6 +247,7 @@ class PatientRecord:
     attestations: dict[str, bool] = field(factory=dict)
     source: str | None = field(default=None, eq=False)
     warnings: tuple[str, ...] = field(default=(), eq=False)
+    set_aside: tuple[SetAside, ...] = ()
 
 
 # --------------------------------------------------------------------------
@@ -569,12 +591,17 @@ class Trial:
 
 @frozen
 class Evidence:
-    """One datum a verdict rests on: which resource, what value, when."""
+    """One datum a verdict rests on: which resource, what value, when.
+
+    ``dated_by``: the resource the date comes from when it is not ``resource`` itself
+    (an Observation dated by its DiagnosticReport); in JSON only when set.
+    """
 
     resource: str | None
     value: Any = None
     unit: str | None = None
     date: dt.date | None = None
+    dated_by: str | None = None
 
 
 @frozen
@@ -597,6 +624,8 @@ class ScreeningResult:
     as_of: dt.date
     verdict: Verdict
     criteria: tuple[CriterionResult, ...]
+    #: Records of the input set aside for their subject (in JSON only when there are some).
+    set_aside: tuple[SetAside, ...] = ()
     #: The compiled trial that produced this result (not part of the JSON): the
     #: views read the rule definitions from it to say what data a to-do item needs.
     definition: Any = field(default=None, eq=False, repr=False)
@@ -604,7 +633,8 @@ class ScreeningResult:
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickles travel without the compiled trial (closures do not pickle); the views
         # then fall back to the reasons alone.
-        return (ScreeningResult, (self.patient, self.trial, self.as_of, self.verdict, self.criteria))
+        return (ScreeningResult, (self.patient, self.trial, self.as_of, self.verdict, self.criteria,
+                                  self.set_aside))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of CONTRACT.md section 2."""

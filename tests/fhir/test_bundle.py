@@ -69,8 +69,8 @@ def test_resource_without_subject_is_skipped_with_a_warning() -> None:
     record = read(make_bundle(OBS))
     assert record.observations == ()
     assert record.warnings == (
-        "test.json:Observation/o1: has no subject reference; skipped (it cannot be attributed to a "
-        "patient) (at $.entry[1].resource.subject)",)
+        "test.json:Observation/o1: has no subject reference, so it cannot be attributed to a "
+        "patient; skipped (at $.entry[1].resource.subject)",)
 
 
 def test_resource_of_another_patient_is_skipped_with_a_warning() -> None:

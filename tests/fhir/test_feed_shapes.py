@@ -227,6 +227,22 @@ class TestObservationsDatedByTheirReport:
         result = screen(rules_root, record, ANC_RULE, "inclusion/inc01_anc")
         assert result.result == "met"
         assert any("dated by DiagnosticReport/cbc" in w for w in record.warnings)
+        # the evidence names the result and the report its date comes from; so does the reason
+        (evidence,) = result.evidence
+        assert (evidence.resource, evidence.dated_by, evidence.date) == (
+            "Observation/r2", "DiagnosticReport/cbc", dt.date(2026, 1, 10))
+        assert "on 2026-01-10 11:45+11:00 (dated by DiagnosticReport/cbc) meets" in result.reason
+        from trialrules.converters import converter
+        assert converter.unstructure(evidence)["dated_by"] == "DiagnosticReport/cbc"
+
+    def test_evidence_of_a_self_dated_result_has_no_dated_by_key(self, rules_root: Path) -> None:
+        from trialrules.converters import converter
+
+        obs = cbc_bundle(None)["entry"][1]["resource"]
+        obs["effectiveDateTime"] = "2026-01-10"
+        result = screen(rules_root, read(patient_bundle(obs)), ANC_RULE, "inclusion/inc01_anc")
+        assert result.result == "met"
+        assert set(converter.unstructure(result.evidence[0])) == {"resource", "value", "unit", "date"}
 
     def test_without_the_report_the_result_has_no_date(self, rules_root: Path) -> None:
         record = read(cbc_bundle(None))
@@ -264,3 +280,85 @@ class TestPanels:
         (warning,) = record.warnings
         assert "Observation/cbc-panel: panel member 'Observation/plt' is not in this input" in warning
         assert warning.endswith("(at $.entry[1].resource.hasMember[1])")
+
+
+class TestRecordsSetAsideForTheirSubject:
+    """A Bundle's resources whose subject does not resolve to its Patient: in the shapes of the
+    R4 examples that name a subject only by identifier (observation-example-… with
+    ``subject.identifier``), by a contained Patient (``#pat``), or as another patient."""
+
+    @staticmethod
+    def _with_subject(subject: dict[str, Any], contained: bool = False) -> dict[str, Any]:
+        r = dispense("2026-01-10T16:20:00Z")
+        r["subject"] = subject
+        if contained:
+            r["contained"].append({"resourceType": "Patient", "id": "pat", "name": [{"family": "Duck"}]})
+        return r
+
+    SUBJECTS = {
+        "identifier": ({"identifier": {"system": "urn:oid:1.2.36.146.595.217.0.1", "value": "12345"}}, False,
+                       "subject is given only by identifier ('urn:oid:1.2.36.146.595.217.0.1|12345')"),
+        "contained": ({"reference": "#pat"}, True, "subject '#pat' is a contained Patient"),
+        "another patient": ({"reference": "Patient/pat2"}, False, "subject 'Patient/pat2' (that is 'http://ehr.example/fhir/Patient/pat2') "
+                            "is not this Bundle's Patient"),
+        "none": ({}, False, "has no subject reference"),
+    }
+
+    @pytest.mark.parametrize("shape", list(SUBJECTS))
+    def test_a_record_that_would_decide_makes_the_criterion_unknown(self, rules_root: Path, shape: str) -> None:
+        subject, contained, why = self.SUBJECTS[shape]
+        record = read(patient_bundle(self._with_subject(subject, contained)))
+        assert record.medications == ()
+        (aside,) = record.set_aside
+        assert aside.resource == "MedicationDispense/meddisp0301" and aside.reason.startswith(why)
+        rules = write_trial(rules_root, {"exclusion/exc01_chemo": WASHOUT}, SETS)
+        result = engine_for(rules).screen_one(record, "mini", AS_OF)
+        (criterion,) = result.criteria
+        # without the record the exclusion would be not_met (eligible): it may be this patient's
+        assert criterion.result == "unknown"
+        assert result.verdict == "needs_review"
+        assert "MedicationDispense/meddisp0301 (set aside: its subject does not resolve to this patient) " \
+               "would make it met" in criterion.reason
+        assert criterion.reason.startswith("No record of oral chemotherapy")
+        assert [e.resource for e in criterion.evidence] == ["MedicationDispense/meddisp0301"]
+        data = result.to_dict()
+        assert data["set_aside"] == [{"resource": "MedicationDispense/meddisp0301", "reason": aside.reason}]
+
+    def test_a_record_that_would_not_change_the_result_leaves_it(self, rules_root: Path) -> None:
+        obs = blood_pressure(120)
+        obs["subject"] = {"reference": "Patient/pat2"}
+        record = read(patient_bundle(obs, dispense("2026-01-10T16:20:00Z")))
+        rules = write_trial(rules_root, {"exclusion/exc01_chemo": WASHOUT}, SETS)
+        result = engine_for(rules).screen_one(record, "mini", AS_OF)
+        assert result.criteria[0].result == "met"  # the patient's own dispense decides
+        assert [s.resource for s in result.set_aside] == ["Observation/blood-pressure"]
+
+    def test_none_set_aside_no_key_in_json(self, rules_root: Path) -> None:
+        rules = write_trial(rules_root, {"exclusion/exc01_chemo": WASHOUT}, SETS)
+        result = engine_for(rules).screen_one(read(patient_bundle()), "mini", AS_OF)
+        assert result.criteria[0].result == "not_met"
+        assert "set_aside" not in result.to_dict()
+
+    def test_a_set_aside_measurement_newer_than_the_patients_own(self, rules_root: Path) -> None:
+        """Latest-value rules: a set-aside result newer than the patient's own, judging otherwise."""
+        own = blood_pressure(150)
+        other = {**blood_pressure(170), "id": "bp-2", "effectiveDateTime": "2026-01-12",
+                 "subject": {"identifier": {"value": "MRN-1"}}}
+        record = read(patient_bundle(own, other))
+        result = screen(rules_root, record, BP_RULE, "inclusion/inc01_bp")
+        assert result.result == "unknown"
+        assert [e.resource for e in result.evidence] == ["Observation/blood-pressure#component[0]",
+                                                         "Observation/bp-2#component[0]"]
+        assert "would make it not met" in result.reason
+
+    def test_views_say_how_many_were_set_aside(self, rules_root: Path) -> None:
+        from trialrules.views.html import render_html
+        from trialrules.views.text import render_text
+
+        obs = blood_pressure(120)
+        obs["subject"] = {"reference": "Patient/pat2"}
+        other = {**obs, "id": "bp-3", "subject": {"reference": "#p"}}
+        rules = write_trial(rules_root, {"exclusion/exc01_chemo": WASHOUT}, SETS)
+        result = engine_for(rules).screen_one(read(patient_bundle(obs, other)), "mini", AS_OF)
+        assert "2 records were set aside" in render_text(result)
+        assert "2 records were set aside" in render_html([result])

@@ -111,10 +111,8 @@ def _record_from_bundle(doc: Any, file: str) -> PatientRecord | InputFailure:
                 full_url is None or p_base is None or full_url.startswith(p_base))):
             builder.add(resource, at, rtype)
             continue
-        label = f"{rtype}/{RecordBuilder._id(resource, at)}"
         if type(ref) is not str or not ref:
-            builder.warnings.append(message(f"has no {field} reference; skipped (it cannot be "
-                                            "attributed to a patient)", at, label, "." + field))
+            builder.set_aside(resource, at, rtype, _unreferenced(subject, field), "." + field)
             continue
         resolved = resolve(ref, full_url)
         if p_absolute is not None and "://" in resolved:
@@ -123,11 +121,24 @@ def _record_from_bundle(doc: Any, file: str) -> PatientRecord | InputFailure:
             mine = lookup_key(resolved) == relative
         if mine:
             builder.add(resource, at, rtype)
+        elif ref.startswith("#"):
+            builder.set_aside(resource, at, rtype, f"{field} {shown(ref)} is a contained Patient, not this "
+                              "Bundle's Patient", f".{field}.reference")
         else:
             shown_ref = shown(ref) + (f" (that is {shown(resolved)})" if resolved not in (ref, lookup_key(ref)) else "")
-            builder.warnings.append(message(f"{field} {shown_ref} is not this Bundle's Patient; skipped",
-                                            at, label, f".{field}.reference"))
+            builder.set_aside(resource, at, rtype, f"{field} {shown_ref} is not this Bundle's Patient",
+                              f".{field}.reference")
     return builder.build()
+
+
+def _unreferenced(subject: Any, field: str) -> str:
+    """Why a resource without a subject reference cannot be attributed to the patient."""
+    identifier = subject.get("identifier") if type(subject) is dict else None
+    if type(identifier) is dict and type(identifier.get("value")) is str:
+        system = identifier.get("system")
+        named = f"{system}|{identifier['value']}" if type(system) is str else identifier["value"]
+        return f"{field} is given only by identifier ({shown(named)}), which does not resolve to a resource"
+    return f"has no {field} reference, so it cannot be attributed to a patient"
 
 
 class _Index:

@@ -54,6 +54,7 @@ from trialrules.models import (
     Observation,
     PatientRecord,
     Procedure,
+    SetAside,
 )
 
 #: Finds a Medication resource for a (non-contained) reference, or None.
@@ -162,6 +163,8 @@ class RecordBuilder:
         self._members: list[tuple[str, str, Where, str]] = []
         self._observation_urls: set[str] = set()
         self._report_dates: dict[str, tuple[str, dt.date | None, str | None]] = {}
+        self._patient = patient
+        self._set_aside: list[SetAside] = []
 
     # -- plumbing ----------------------------------------------------------
 
@@ -298,6 +301,16 @@ class RecordBuilder:
         if handler is not None:
             rid = resource.get("id")
             handler(resource, where, rid if type(rid) is str and rid else where.fallback_id())
+
+    def set_aside(self, resource: dict[str, Any], where: Where, rtype: str, reason: str, path: str) -> None:
+        """A resource whose subject does not resolve to this patient: not read as theirs, but
+        counted in their results with what it says (a warning names it too)."""
+        label = f"{rtype}/{self._id(resource, where)}"
+        self._warn(f"{reason}; skipped", where, label, path)
+        # read as if it were the patient's, apart: the evaluator asks whether it would change a verdict
+        apart = RecordBuilder(self._patient, where, self._medications, self._source)
+        apart.add(resource, where, rtype)
+        self._set_aside.append(SetAside(label, reason, apart.build()))
 
     def _observation(self, r: dict[str, Any], where: Where, rid: str) -> None:
         status = r.get("status")
@@ -639,13 +652,14 @@ class RecordBuilder:
                 continue
             report, date, effective = found
             obs = self.observations[index]
-            self.observations[index] = attrs.evolve(obs, date=date, effective=effective)
+            self.observations[index] = attrs.evolve(obs, date=date, effective=effective, dated_by=report)
             # its components were given the parent's (missing) date: they follow it
             prefix = obs.id + "#component["
             for j in range(index + 1, len(self.observations)):
                 if not self.observations[j].id.startswith(prefix):
                     break
-                self.observations[j] = attrs.evolve(self.observations[j], date=date, effective=effective)
+                self.observations[j] = attrs.evolve(self.observations[j], date=date, effective=effective,
+                                                    dated_by=report)
             self.warnings.append(f"{self._source}:{obs.reference}: has no effective[x]; dated by "
                                  f"{report}, which lists it in its result")
 
@@ -668,6 +682,7 @@ class RecordBuilder:
             attestations=attestations,
             source=self._source,
             warnings=tuple(self.warnings),
+            set_aside=tuple(self._set_aside),
         )
 
 

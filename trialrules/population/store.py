@@ -38,7 +38,7 @@ from trialrules.registry import Registry
 from trialrules.terminology import _normal_code, system_uri
 
 #: Bump when the layout of the tables or of the stored values changes.
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 TABLES = ("patient", "observation", "observation_code", "failure")
 _BATCH_PATIENTS = 2_000
 # Stored records are our own pickles in a private (0700) cache folder, never input.
@@ -247,7 +247,7 @@ def _add_record(rows: dict[str, list[tuple[Any, ...]]], ordinal: int, record: Pa
             number, unit = value.value, value.unit
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             number = float(value)
-        observations.append((ordinal, seq, obs.id, obs.status, _day(obs.date), number, unit,
+        observations.append((ordinal, seq, obs.id, obs.status, _day(obs.date), number, unit, obs.dated_by,
                              pickle.dumps(obs, protocol=_PICKLE)))
         for coding in obs.codes:
             system = system_uri(coding.system)

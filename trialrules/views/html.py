@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from trialrules.models import CriterionResult, Evidence, InputFailure, ScreeningResult
-from trialrules.views.todo import Mark, TodoItem, blocking, mark, todo
+from trialrules.views.todo import Mark, TodoItem, blocking, mark, set_aside_sentence, todo
 
 _VERDICT = {"eligible": "Eligible", "ineligible": "Ineligible", "needs_review": "Needs review"}
 _SYMBOL: dict[Mark, str] = {"favourable": "✓", "unfavourable": "✗", "unknown": "?"}
@@ -38,6 +38,7 @@ _CSS = """
 .trv section.result.r-eligible{border-left:6px solid #2f855a}
 .trv section.result.r-needs_review{border-left:6px solid #b7791f}
 .trv .reason{margin:2px 0}
+.trv .card.aside{background:#fff8e6;border-color:#ecd08a;color:#713f12}
 .trv blockquote{margin:4px 0;padding:2px 10px;border-left:3px solid #cbd2d9;color:#2d3748;font-style:italic}
 .trv .cid{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
 .trv .card{border:1px solid #e2e6ea;border-radius:6px;padding:8px 10px;margin:6px 0;background:#fcfcfd}
@@ -92,7 +93,8 @@ def _evidence(evidence: Sequence[Evidence]) -> str:
         return ""
     rows = "".join(
         f'<tr><td class="cid">{_e(e.resource or "—")}</td><td>{_e(_value(e))}</td>'
-        f"<td>{_e(e.date.isoformat() if e.date else '—')}</td></tr>"
+        f"<td>{_e(e.date.isoformat() if e.date else '—')}"
+        f"{_e(' (dated by ' + e.dated_by + ')') if e.dated_by else ''}</td></tr>"
         for e in evidence
     )
     return f'<table class="ev"><tr><th>resource</th><th>value</th><th>date</th></tr>{rows}</table>'
@@ -146,6 +148,9 @@ def _result(r: ScreeningResult) -> str:
         f'<span class="meta">trial {_e(r.trial)} · as of {_e(r.as_of.isoformat())}</span>'
         f'<span class="chip v-{r.verdict}">{_VERDICT[r.verdict]}</span></h2>'
     ]
+    aside = set_aside_sentence(r)
+    if aside:
+        out.append(f'<div class="card aside"><b>⚠</b> {_e(aside)}</div>')
     if r.verdict == "ineligible":
         cards = blocking(r)
         out.append(f"<h3>Excluded by {len(cards)} {'criterion' if len(cards) == 1 else 'criteria'}</h3>")

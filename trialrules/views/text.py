@@ -19,7 +19,7 @@ from typing import IO
 from attrs import frozen
 
 from trialrules.models import CriterionResult, ScreeningResult
-from trialrules.views.todo import Mark, TodoItem, blocking, mark, todo
+from trialrules.views.todo import Mark, TodoItem, blocking, mark, set_aside_sentence, todo
 
 _SYMBOL: dict[Mark, str] = {"favourable": "✓", "unfavourable": "✗", "unknown": "?"}
 _COLOUR: dict[str, str] = {
@@ -86,6 +86,9 @@ def _header(result: ScreeningResult, style: Style) -> list[str]:
         style.paint(f"Patient {result.patient}", "bold")
         + f" · trial {result.trial} · as of {result.as_of.isoformat()}: {verdict}"
     ]
+    aside = set_aside_sentence(result)
+    if aside:
+        lines.extend(style.wrap(aside, "  ", "! "))
     if result.verdict == "ineligible":
         reasons = blocking(result)
         lines.append(f"Excluded by {len(reasons)} {'criterion' if len(reasons) == 1 else 'criteria'}:")

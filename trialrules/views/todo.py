@@ -54,6 +54,16 @@ def mark(criterion: CriterionResult) -> Mark:
     return "favourable" if applies else "unfavourable"
 
 
+def set_aside_sentence(result: ScreeningResult) -> str | None:
+    """``2 records were set aside: ...`` when the input held records not read as the patient's."""
+    n = len(result.set_aside)
+    if not n:
+        return None
+    were = "record was" if n == 1 else "records were"
+    return (f"{n} {were} set aside: the subject does not resolve to this patient, and a criterion such a "
+            "record would decide otherwise is unknown. " + "; ".join(f"{s.resource}: {s.reason}" for s in result.set_aside))
+
+
 def blocking(result: ScreeningResult) -> list[CriterionResult]:
     """The deepest unfavourable criteria under each unfavourable top-level criterion."""
     out: list[CriterionResult] = []
