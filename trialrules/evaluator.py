@@ -182,7 +182,7 @@ def _period(record: Any, kind: str) -> tuple[dt.date | None, dt.date | None]:
     if kind == "medication":
         return record.start or record.end, record.end
     if kind == "procedure":
-        return record.date, record.end or record.date
+        return record.date, record.end or (None if record.end_unknown else record.date)
     if kind == "immunization":
         return record.date, record.date
     return record.date, None
@@ -275,6 +275,8 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
                 continue
             if need_active and clinical is None and end is not None and end <= ev.as_of:
                 continue
+            if need_active and clinical is None and kind == "condition" and rec.end_unknown:
+                continue  # it abated, on a day the record does not give
             if begin is not None and begin > ev.as_of:
                 continue  # recorded as starting after the as-of date
             resource = rec.reference
@@ -292,6 +294,10 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
                     uncertain.append(f"{shown} ({resource}) has no date")
                     continue
                 if limit is not None and last < limit:
+                    if getattr(rec, "end_unknown", False) and not by_diagnosis:
+                        # it began before the window and ended on a day not given: maybe inside it
+                        uncertain.append(f"{shown} ({resource}) began on {last.isoformat()} and ended on a "
+                                         "day the record does not give")
                     continue
             if by_diagnosis:
                 ev_date = begin
@@ -369,6 +375,12 @@ def _last_date(rec: Any, kind: str, begin: dt.date | None, end: dt.date | None, 
     if end is not None:
         return min(end, as_of)
     status = getattr(rec, "clinical_status", None) or getattr(rec, "status", None)
+    if getattr(rec, "end_unknown", False):
+        # an abated condition, or a procedure's period without an end: ongoing only while its
+        # status says so; otherwise known only on its start (the search says the end is unknown)
+        if kind == "procedure" and begin is not None and (status is None or status in ONGOING_STATUS):
+            return as_of
+        return begin
     if kind in ("condition", "medication") and begin is not None and (status is None or status in ONGOING_STATUS):
         return as_of
     return begin

@@ -121,6 +121,9 @@ class Condition:
     abatement: dt.date | None = None
     recorded: dt.date | None = None
     text: str | None = None
+    #: The record says it abated but gives no day that can be read (abatementString, an Age
+    #: without birthDate...): it is not ongoing, and its last day is not known.
+    end_unknown: bool = False
 
     @property
     def reference(self) -> str:
@@ -164,6 +167,9 @@ class Procedure:
     end: dt.date | None = None
     status: str | None = None
     text: str | None = None
+    #: A period with a start and no end (performedPeriod): ongoing while its status says so
+    #: (in-progress, or none), else ended on a day the record does not give.
+    end_unknown: bool = False
 
     @property
     def reference(self) -> str:

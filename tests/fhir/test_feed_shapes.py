@@ -362,3 +362,136 @@ class TestRecordsSetAsideForTheirSubject:
         result = engine_for(rules).screen_one(read(patient_bundle(obs, other)), "mini", AS_OF)
         assert "2 records were set aside" in render_text(result)
         assert "2 records were set aside" in render_html([result])
+
+
+SURGERY_SETS = SETS + """
+- name: radiotherapy
+  title: radiotherapy
+  codes:
+    - {system: snomed, code: "1287742003", display: Radiotherapy}
+- name: aml
+  title: acute myeloid leukaemia
+  codes:
+    - {system: icd10cm, code: C92.0, prefix: true}
+"""
+RADIOTHERAPY = """
+id: exc02_rt
+text: Radiotherapy within 2 weeks before the first dose.
+rule: {procedure: {valueset: radiotherapy, window: {weeks: 2}, if_absent: not_met}}
+"""
+AML_5Y = """
+id: exc03_aml
+text: AML within the last 5 years.
+rule: {condition: {valueset: aml, window: {years: 5}, if_absent: not_met}}
+"""
+AML_ACTIVE = """
+id: inc02_aml
+text: Active acute myeloid leukaemia.
+rule: {condition: {valueset: aml, status: active, if_absent: not_met}}
+"""
+
+
+def radiotherapy(period: dict[str, str], status: str) -> dict[str, Any]:
+    """In the shape of the R4 example procedure-example-f201-tpf / mCODE's radiotherapy course
+    summary: a course as performedPeriod, in progress while it runs."""
+    return {"resourceType": "Procedure", "id": "rt-course", "status": status,
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "1287742003",
+                                 "display": "Radiotherapy"}]},
+            "subject": {"reference": "Patient/pat1"}, "performedPeriod": period}
+
+
+def aml_condition(**dates: Any) -> dict[str, Any]:
+    """In the shape of the R4 example condition-example-f204-renal (abatement given) with an
+    ICD-10-CM code."""
+    return {"resourceType": "Condition", "id": "aml", "subject": {"reference": "Patient/pat1"},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C92.00",
+                                 "display": "Acute myeloblastic leukemia, not having achieved remission"}]},
+            "onsetDateTime": "2015-02-01", **dates}
+
+
+class TestShapesThatCarryAnEnd:
+    @pytest.mark.parametrize(("period", "status", "expected"), [
+        ({"start": "2025-11-01"}, "in-progress", "met"),          # an open course still running
+        ({"start": "2025-11-01"}, "completed", "unknown"),        # ended, on a day not given
+        ({"start": "2026-01-05"}, "completed", "met"),            # began inside the window
+        ({"start": "2025-11-01", "end": "2025-12-31"}, "completed", "not_met"),  # ended 15 days before
+        ({"start": "2025-11-01", "end": "2026-01-01"}, "completed", "met"),      # ended 14 days before
+    ])
+    def test_procedure_performed_period(self, rules_root: Path, period: dict[str, str], status: str,
+                                        expected: str) -> None:
+        rules = write_trial(rules_root, {"exclusion/exc02_rt": RADIOTHERAPY}, SURGERY_SETS)
+        result = engine_for(rules).screen_one(read(patient_bundle(radiotherapy(period, status))), "mini", AS_OF)
+        assert result.criteria[0].result == expected
+        if expected == "unknown":
+            assert "began on 2025-11-01 and ended on a day the record does not give" in result.criteria[0].reason
+
+    @pytest.mark.parametrize(("dates", "in_5_years", "active"), [
+        ({"abatementDateTime": "2024-03-01"}, "met", "not_met"),
+        ({"abatementDateTime": "2020-01-14"}, "not_met", "not_met"),
+        ({"abatementString": "in remission since spring 2024"}, "unknown", "not_met"),
+        ({"abatementAge": {"value": 63, "unit": "years", "system": "http://unitsofmeasure.org", "code": "a"}},
+         "met", "not_met"),  # born 1960-03-02: the 64th year ends 2024-03-01
+        ({}, "met", "met"),  # no abatement, no clinicalStatus: ongoing
+    ])
+    def test_condition_abatement(self, rules_root: Path, dates: dict[str, Any], in_5_years: str,
+                                 active: str) -> None:
+        rules = write_trial(rules_root, {"exclusion/exc03_aml": AML_5Y, "inclusion/inc02_aml": AML_ACTIVE},
+                            SURGERY_SETS)
+        result = engine_for(rules).screen_one(read(patient_bundle(aml_condition(**dates))), "mini", AS_OF)
+        got = {c.id: c.result for c in result.criteria}
+        assert got == {"exc03_aml": in_5_years, "inc02_aml": active}
+
+    @pytest.mark.parametrize(("duration", "expected"), [
+        ({"value": 28, "unit": "days", "system": "http://unitsofmeasure.org", "code": "d"}, "not_met"),  # to 12-17
+        ({"value": 29, "unit": "days", "system": "http://unitsofmeasure.org", "code": "d"}, "met"),      # to 12-18
+        ({"value": 4, "unit": "weeks", "system": "http://unitsofmeasure.org", "code": "wk"}, "not_met"),
+        ({"value": 2, "unit": "months", "system": "http://unitsofmeasure.org", "code": "mo"}, "met"),   # to 01-19
+        ({"value": 28, "unit": "days"}, "met"),  # no UCUM code: the course has no known end (ongoing order)
+    ])
+    def test_medication_request_bounds_duration(self, rules_root: Path, duration: dict[str, Any],
+                                                expected: str) -> None:
+        """In the shape of the R4 example medicationrequest0302: a course "for N days" from authoredOn."""
+        request = {"resourceType": "MedicationRequest", "id": "medrx0302", "status": "active", "intent": "order",
+                   "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "200328",
+                                                             "display": "capecitabine 500 MG Oral Tablet"},
+                                                            {"system": ATC, "code": "L01BC06"}]},
+                   "subject": {"reference": "Patient/pat1"}, "authoredOn": "2025-11-20",
+                   "dosageInstruction": [{"sequence": 1, "text": "1250 mg/m2 twice daily",
+                                          "timing": {"repeat": {"boundsDuration": duration, "frequency": 2,
+                                                                "period": 1, "periodUnit": "d"}}}]}
+        record = read(patient_bundle(request))
+        assert screen(rules_root, record, WASHOUT, "exclusion/exc01_chemo").result == expected
+        if "code" not in duration:
+            assert any("boundsDuration" in w and "no end" in w for w in record.warnings)
+
+    def test_text_only_coded_result(self, rules_root: Path) -> None:
+        """valueCodeableConcept with only text, as many lab feeds send a qualitative result."""
+        sets = SETS + """
+- name: hiv_test
+  title: HIV-1/2 antibody
+  codes: [{system: loinc, code: 7917-8}]
+- name: positive
+  codes: [{system: snomed, code: "10828004", display: Positive}]
+"""
+        rule = "id: exc04_hiv\ntext: Known HIV infection.\nrule: {measurement: {concept: hiv_test, result_in: positive}}\n"
+        for text, expected in (("Non-reactive", "not_met"), ("REACTIVE", "met"), ("see scanned report", "unknown")):
+            obs = {"resourceType": "Observation", "id": "hiv", "status": "final",
+                   "code": {"coding": [{"system": "http://loinc.org", "code": "7917-8"}]},
+                   "subject": {"reference": "Patient/pat1"}, "effectiveDateTime": "2026-01-10",
+                   "valueCodeableConcept": {"text": text}}
+            rules = write_trial(rules_root, {"exclusion/exc04_hiv": rule}, sets)
+            got = engine_for(rules).screen_one(read(patient_bundle(obs)), "mini", AS_OF).criteria[0]
+            assert (text, got.result) == (text, expected)
+
+    def test_immunization_occurrence_string(self, rules_root: Path) -> None:
+        """In the shape of the R4 example immunization-historical: occurrenceString only."""
+        sets = SETS + "\n- name: live\n  title: live vaccine\n  codes: [{system: cvx, code: '03'}]\n"
+        rule = "id: exc05_live\ntext: Live vaccine within 30 days.\nrule: {immunization: {valueset: live, window: {days: 30}, if_absent: not_met}}\n"
+        imm = {"resourceType": "Immunization", "id": "historical", "status": "completed",
+               "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "03"}]},
+               "patient": {"reference": "Patient/pat1"}, "occurrenceString": "January 2026", "primarySource": False}
+        rules = write_trial(rules_root, {"exclusion/exc05_live": rule}, sets)
+        record = read(patient_bundle(imm))
+        got = engine_for(rules).screen_one(record, "mini", AS_OF).criteria[0]
+        assert got.result == "unknown" and "cannot be placed in time" in got.reason
+        assert any("occurrenceString" in w for w in record.warnings)

@@ -402,15 +402,19 @@ class RecordBuilder:
         recorded = None
         if "recordedDate" in r:
             recorded = self._bound(r["recordedDate"], label, where, ".recordedDate", last=False)
+        abatement = self._choice(r, "abatement", label, where, last=True)
+        # abatement[x] present without a day that can be read: it ended, on a day not known
+        abated = abatement is None and any(k.startswith("abatement") and r[k] not in (None, "", {}) for k in r)
         self.conditions.append(Condition(
             rid,
             self._codes(r, "code", label, where),
             status_code(r.get("clinicalStatus")),
             verification,
             self._choice(r, "onset", label, where, last=False),
-            self._choice(r, "abatement", label, where, last=True),
+            abatement,
             recorded,
             _text_if_uncoded(r.get("code")),
+            abated,
         ))
 
     def _medication(self, r: dict[str, Any], where: Where, rid: str) -> None:
@@ -463,11 +467,38 @@ class RecordBuilder:
                 if s is not None:
                     starts.append(s)
                 ends.append(e)
+            elif isinstance(repeat, dict) and "boundsDuration" in repeat:
+                # "for 14 days" from the order: the course's last day is authoredOn + duration - 1
+                path = f".dosageInstruction[{i}].timing.repeat.boundsDuration"
+                ends.append(self._course_end(start, repeat["boundsDuration"], label, where, path))
         if starts:
             start = min(starts)
         if ends:  # an open-ended instruction means the order has no end
             end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
         return start, end
+
+    def _course_end(self, start: dt.date | None, raw: Any, label: str, where: Where, path: str) -> dt.date | None:
+        """The last day of a course of ``raw`` (a Duration) from ``start``; None (no known end)
+        when either cannot be read, with a warning."""
+        value = raw.get("value") if isinstance(raw, dict) else None
+        code = raw.get("code") if isinstance(raw, dict) else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_WINDOW_DAYS \
+                or raw.get("system", UCUM) != UCUM or code not in (*_AGE_UNITS, *_AGE_DAYS):
+            self._warn("is not a Duration in UCUM d, wk, mo or a; the course is taken to have no end",
+                       where, label, path)
+            return None
+        if start is None:
+            self._warn("a course length without authoredOn has no start; the course is taken to have no end",
+                       where, label, path)
+            return None
+        try:
+            if code in _AGE_DAYS:
+                return start + dt.timedelta(days=math.ceil(value * _AGE_DAYS[code]) - 1)
+            return _add_months(start, math.ceil(value * _AGE_UNITS[code])) - dt.timedelta(days=1)
+        except (ValueError, OverflowError):
+            self._warn(f"a course of {value:g} {code} runs past the calendar; taken to have no end",
+                       where, label, path)
+            return None
 
     def _medication_codes(
         self, r: dict[str, Any], label: str, where: Where
@@ -531,16 +562,19 @@ class RecordBuilder:
         label = "Procedure/" + rid
         start: dt.date | None = None
         end: dt.date | None = None
+        open_end = False
         if "performedDateTime" in r:
             start, end = self._span(r["performedDateTime"], label, where, ".performedDateTime")
             if end == start:  # a full date: a point in time, no period
                 end = None
         elif "performedPeriod" in r:
             start, end = self._period(r["performedPeriod"], label, where, ".performedPeriod")
+            # a Period without an end is ongoing (FHIR R4 Period); a course of radiotherapy often comes so
+            open_end = start is not None and end is None
         else:
             start = self._choice(r, "performed", label, where, last=False)
         self.procedures.append(Procedure(rid, self._codes(r, "code", label, where), start, end, status,
-                                         _text_if_uncoded(r.get("code"))))
+                                         _text_if_uncoded(r.get("code")), open_end))
 
     def _allergy(self, r: dict[str, Any], where: Where, rid: str) -> None:
         verification = status_code(r.get("verificationStatus"))
