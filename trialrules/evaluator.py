@@ -597,6 +597,8 @@ class CompiledTrial:
         return tuple(_unsettled(base, [(g, alt[i]) for g, alt in others]) for i, base in enumerate(results))
 
 
+#: How a reason names a record set aside for its subject (the to-do list finds it by this).
+SET_ASIDE_PHRASE = "(set aside: its subject does not resolve to this patient)"
 #: Set-aside records tried one by one (beyond these only together): bounds the work on a hostile input.
 MAX_SET_ASIDE_TRIED = 20
 
@@ -637,9 +639,8 @@ def _unsettled(base: CriterionResult, others: Sequence[tuple[Sequence[SetAside],
         Evidence(r) for r in named if not any(e.resource and e.resource.split("#")[0] == r for e in theirs))
     shown = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
     word = {MET: "met", NOT_MET: "not met", UNKNOWN: "unknown"}
-    reason = (f"{base.reason.rstrip('.')}; but {shown} (set aside: its subject does not resolve to this "
-              f"patient) would make it {word[alt.result]} were it this patient's record; a person must check "
-              "whose it is.")
+    reason = (f"{base.reason.rstrip('.')}; but {shown} {SET_ASIDE_PHRASE} would make it {word[alt.result]} "
+              "were it this patient's record; a person must check whose it is.")
     return attrs.evolve(base, result=UNKNOWN, reason=reason, evidence=evidence, criteria=children)
 
 

@@ -363,6 +363,14 @@ class TestRecordsSetAsideForTheirSubject:
         assert "2 records were set aside" in render_text(result)
         assert "2 records were set aside" in render_html([result])
 
+    def test_the_to_do_list_asks_a_person_whose_record_it_is(self, rules_root: Path) -> None:
+        d = self._with_subject({"reference": "#pat"}, contained=True)
+        rules = write_trial(rules_root, {"exclusion/exc01_chemo": WASHOUT}, SETS)
+        result = engine_for(rules).screen_one(read(patient_bundle(d)), "mini", AS_OF)
+        (item,) = result.todo()["person"]
+        assert item.what == "check whose the set-aside record is" and item.criteria == ("exc01_chemo",)
+        assert item.why.startswith("But MedicationDispense/meddisp0301 (set aside")
+
 
 SURGERY_SETS = SETS + """
 - name: radiotherapy

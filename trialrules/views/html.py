@@ -117,8 +117,11 @@ def _blocking_card(c: CriterionResult) -> str:
 
 def _todo_item(item: TodoItem) -> str:
     if item.kind == "person":
+        # not an attestation (a record set aside): what to decide, and why
+        extra = "" if item.what.startswith("attestation ") else (
+            f' <b>{_e(item.what)}</b><div class="sub">{_e(item.why)}</div>')
         return "".join(
-            f'<li><span class="cid">{_e(cid)}</span>: <span class="words">{_e(text)}</span></li>'
+            f'<li><span class="cid">{_e(cid)}</span>: <span class="words">{_e(text)}</span>{extra}</li>'
             for cid, text in zip(item.criteria, item.texts, strict=True)
         )
     window = f' <span class="window">{_e(item.window)}</span>' if item.window else ""

@@ -127,7 +127,11 @@ def _todo_lines(item: TodoItem, style: Style) -> list[str]:
         lines: list[str] = []
         for cid, text in zip(item.criteria, item.texts, strict=True):
             key = item.what.removeprefix("attestation ")
-            who = cid if key == cid else f"{cid} (attestation {key})"
+            if not item.what.startswith("attestation "):  # not an attestation: say what to decide
+                who = f"{cid} ({item.what})"
+                text = f"{text} {item.why}."
+            else:
+                who = cid if key == cid else f"{cid} (attestation {key})"
             lines.extend(style.wrap(f"{who}: {text}", "      ", "  - "))
         return lines
     head = item.what + (f", {item.window}" if item.window else "")

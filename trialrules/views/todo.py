@@ -14,6 +14,7 @@ import attrs
 from attrs import frozen
 
 from trialrules._patient import window_start
+from trialrules.evaluator import SET_ASIDE_PHRASE
 from trialrules.models import (
     MET,
     UNKNOWN,
@@ -181,6 +182,8 @@ def _needs(
             label = getattr(spec, "description", None) or node.function.replace("_", " ")
             if node.function.replace("_", " ").casefold() in reason or label.casefold() in reason:
                 needs.append(("data", f"{label}, or the values it is computed from", None, label))
+    if SET_ASIDE_PHRASE.casefold() in reason:
+        needs.append(("person", "check whose the set-aside record is", None, SET_ASIDE_PHRASE))
     if not needs:
         if _PERSON_PHRASE in reason or (definition is not None and definition.decided_by == "person"):
             needs.append(("person", f"attestation {leaf.id}", None, f"({leaf.id})"))
