@@ -590,8 +590,8 @@ class CompiledTrial:
         patient's, is ``unknown`` (that record may be the deciding one; README, "Records set aside").
 
         The patient is screened again with each set-aside record added, and with all of them."""
-        asides = record.set_aside[:MAX_SET_ASIDE_TRIED]
-        groups = [(s,) for s in asides] + ([asides] if len(asides) > 1 else [])
+        asides = record.set_aside
+        groups = [(s,) for s in asides[:MAX_SET_ASIDE_TRIED]] + ([asides] if len(asides) > 1 else [])
         others = [(group, self._results(merged, as_of, PatientIndex(merged)))
                   for group in groups for merged in (with_set_aside(record, group),)]
         return tuple(_unsettled(base, [(g, alt[i]) for g, alt in others]) for i, base in enumerate(results))
