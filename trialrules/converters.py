@@ -2,14 +2,14 @@
 The project's one cattrs converter.
 
 It structures rule files and patient records (after schema validation) and
-unstructures results to the JSON of CONTRACT.md. cattrs' global converter is
+serialises screening results to the JSON of CONTRACT.md (``screening_result_to_dict``). cattrs' global converter is
 never used: this one forbids extra keys and reports every problem with its path.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
@@ -33,12 +33,13 @@ from trialrules.models import (
     Quantity,
     RecordSearch,
     Rule,
-    ScreeningResult,
-    SetAside,
     Sex,
     Value,
     Window,
 )
+
+if TYPE_CHECKING:  # annotations only: results.py calls this module, not the other way round
+    from trialrules.results import ScreeningResult
 
 converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
 
@@ -113,11 +114,21 @@ _criterion_result_default = make_dict_unstructure_fn(
     CriterionResult, converter, criteria=override(omit_if_default=True)
 )
 converter.register_unstructure_hook(CriterionResult, _criterion_result_default)
-converter.register_unstructure_hook(SetAside, lambda s: {"resource": s.resource, "reason": s.reason})
-converter.register_unstructure_hook(
-    ScreeningResult, make_dict_unstructure_fn(ScreeningResult, converter, definition=override(omit=True),
-                                              set_aside=override(omit_if_default=True))
-)
+
+
+def screening_result_to_dict(result: ScreeningResult) -> dict[str, Any]:
+    """The JSON object of CONTRACT.md section 2 for one screening result (keys in this
+    order; the compiled trial in ``result.definition`` is not part of it)."""
+    out: dict[str, Any] = {
+        "patient": result.patient,
+        "trial": result.trial,
+        "as_of": result.as_of.isoformat(),
+        "verdict": result.verdict,
+        "criteria": [_criterion_result_default(c) for c in result.criteria],
+    }
+    if result.set_aside:  # a compatible addition: present only when records were set aside
+        out["set_aside"] = [{"resource": s.resource, "reason": s.reason} for s in result.set_aside]
+    return out
 
 # -- rules ----------------------------------------------------------------
 

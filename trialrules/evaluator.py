@@ -36,6 +36,7 @@ from trialrules.errors import UnitError
 from trialrules.models import (
     MET,
     NOT_MET,
+    SET_ASIDE_PHRASE,
     UNKNOWN,
     AllOf,
     AnyOf,
@@ -52,7 +53,6 @@ from trialrules.models import (
     PatientRecord,
     RecordSearch,
     Rule,
-    ScreeningResult,
     SetAside,
     Sex,
     Trial,
@@ -60,6 +60,7 @@ from trialrules.models import (
     Verdict,
     Window,
 )
+from trialrules.results import ScreeningResult
 from trialrules.terminology import Matcher
 
 
@@ -597,8 +598,6 @@ class CompiledTrial:
         return tuple(_unsettled(base, [(g, alt[i]) for g, alt in others]) for i, base in enumerate(results))
 
 
-#: How a reason names a record set aside for its subject (the to-do list finds it by this).
-SET_ASIDE_PHRASE = "(set aside: its subject does not resolve to this patient)"
 #: Set-aside records tried one by one (beyond these only together): bounds the work on a hostile input.
 MAX_SET_ASIDE_TRIED = 20
 
