@@ -377,9 +377,9 @@ def _last_date(rec: Any, kind: str, begin: dt.date | None, end: dt.date | None, 
         return min(end, as_of)
     status = getattr(rec, "clinical_status", None) or getattr(rec, "status", None)
     if getattr(rec, "end_unknown", False):
-        # an abated condition, or a procedure's period without an end: ongoing only while its
+        # an abated condition, or a procedure's or medication's period without an end: ongoing only while its
         # status says so; otherwise known only on its start (the search says the end is unknown)
-        if kind == "procedure" and begin is not None and (status is None or status in ONGOING_STATUS):
+        if kind in ("procedure", "medication") and begin is not None and (status is None or status in ONGOING_STATUS):
             return as_of
         return begin
     if kind in ("condition", "medication") and begin is not None and (status is None or status in ONGOING_STATUS):

@@ -151,6 +151,9 @@ class Medication:
     #: The product's ingredient codings (FHIR Medication.ingredient), when it was coded as a product.
     ingredients: tuple[Coding, ...] = ()
     text: str | None = None
+    #: An effectivePeriod with a start and no end: ongoing while the status says so (active,
+    #: in-progress...), else ended on a day the record does not give.
+    end_unknown: bool = False
 
     @property
     def reference(self) -> str:

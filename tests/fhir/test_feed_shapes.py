@@ -503,3 +503,44 @@ class TestShapesThatCarryAnEnd:
         got = engine_for(rules).screen_one(record, "mini", AS_OF).criteria[0]
         assert got.result == "unknown" and "cannot be placed in time" in got.reason
         assert any("occurrenceString" in w for w in record.warnings)
+
+
+class TestMedicationCoursesWithoutAnEnd:
+    """In the shape of the R4 examples medicationstatementexample1 / medicationadministration0302:
+    a course given as effectivePeriod with a start and no end."""
+
+    @staticmethod
+    def _statement(kind: str, status: str, period: dict[str, str]) -> dict[str, Any]:
+        return {"resourceType": kind, "id": "course1", "status": status,
+                "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "200328",
+                                                          "display": "capecitabine 500 MG Oral Tablet"}]},
+                "subject": {"reference": "Patient/pat1"}, "effectivePeriod": period}
+
+    @pytest.mark.parametrize(("kind", "status", "period", "expected"), [
+        ("MedicationStatement", "active", {"start": "2025-11-01"}, "met"),        # still taken
+        ("MedicationStatement", "completed", {"start": "2025-11-01"}, "unknown"),  # ended, day not given
+        ("MedicationStatement", "stopped", {"start": "2025-11-01"}, "unknown"),
+        ("MedicationStatement", "unknown", {"start": "2025-11-01"}, "unknown"),
+        ("MedicationStatement", "completed", {"start": "2025-11-01", "end": "2025-12-17"}, "not_met"),
+        ("MedicationStatement", "completed", {"start": "2025-12-20"}, "met"),      # began inside
+        ("MedicationAdministration", "in-progress", {"start": "2025-11-01"}, "met"),
+        ("MedicationAdministration", "completed", {"start": "2025-11-01"}, "unknown"),
+    ])
+    def test_open_period(self, rules_root: Path, kind: str, status: str, period: dict[str, str],
+                         expected: str) -> None:
+        record = read(patient_bundle(self._statement(kind, status, period)))
+        result = screen(rules_root, record, WASHOUT, "exclusion/exc01_chemo")
+        assert result.result == expected
+        if expected == "unknown":
+            assert "began on 2025-11-01 and ended on a day the record does not give" in result.reason
+
+    @pytest.mark.parametrize(("supply", "expected"), [
+        ({"value": 4, "unit": "weeks", "system": "http://unitsofmeasure.org", "code": "wk"}, "not_met"),  # to 12-17
+        ({"value": 5, "unit": "weeks", "system": "http://unitsofmeasure.org", "code": "wk"}, "met"),      # to 12-24
+        ({"value": 1, "unit": "month", "system": "http://unitsofmeasure.org", "code": "mo"}, "met"),      # to 12-19
+    ])
+    def test_dispense_supply_in_weeks_or_months(self, rules_root: Path, supply: dict[str, Any],
+                                                expected: str) -> None:
+        d = dispense("2025-11-20T16:20:00Z")
+        d["daysSupply"] = supply
+        assert screen(rules_root, read(patient_bundle(d)), WASHOUT, "exclusion/exc01_chemo").result == expected

@@ -402,15 +402,17 @@ class RecordBuilder:
         recorded = None
         if "recordedDate" in r:
             recorded = self._bound(r["recordedDate"], label, where, ".recordedDate", last=False)
+        codes = self._codes(r, "code", label, where)
+        onset = self._choice(r, "onset", label, where, last=False)
         abatement = self._choice(r, "abatement", label, where, last=True)
         # abatement[x] present without a day that can be read: it ended, on a day not known
         abated = abatement is None and any(k.startswith("abatement") and r[k] not in (None, "", {}) for k in r)
         self.conditions.append(Condition(
             rid,
-            self._codes(r, "code", label, where),
+            codes,
             status_code(r.get("clinicalStatus")),
             verification,
-            self._choice(r, "onset", label, where, last=False),
+            onset,
             abatement,
             recorded,
             _text_if_uncoded(r.get("code")),
@@ -426,6 +428,7 @@ class RecordBuilder:
         codes, ingredients, text = self._medication_codes(r, label, where)
         start: dt.date | None = None
         end: dt.date | None = None
+        open_end = False
         if kind == "MedicationRequest":
             start, end = self._request_dates(r, label, where)
         elif kind == "MedicationDispense":
@@ -434,7 +437,8 @@ class RecordBuilder:
             start, end = self._span(r["effectiveDateTime"], label, where, ".effectiveDateTime")
         elif "effectivePeriod" in r:
             start, end = self._period(r["effectivePeriod"], label, where, ".effectivePeriod")
-        self.medications.append(Medication(rid, codes, start, end, status, kind, ingredients, text))
+            open_end = start is not None and end is None  # a Period without an end is ongoing (FHIR R4)
+        self.medications.append(Medication(rid, codes, start, end, status, kind, ingredients, text, open_end))
 
     def _dispense_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[dt.date | None, dt.date | None]:
         """whenHandedOver (else whenPrepared) to the end of the days' supply, when given in days:
@@ -444,10 +448,11 @@ class RecordBuilder:
             return None, None
         start, end = self._span(r[key], label, where, "." + key)
         supply = r.get("daysSupply")
-        days = supply.get("value") if isinstance(supply, dict) and supply.get("code", "d") == "d" else None
-        if end is not None and isinstance(days, (int, float)) and not isinstance(days, bool) \
-                and 0 < days <= MAX_WINDOW_DAYS:
-            end = end + dt.timedelta(days=math.ceil(days) - 1)
+        if end is not None and isinstance(supply, dict) and "value" in supply:
+            # a supply without a unit code is in days, as its element's name says
+            last = self._course_end(end, {"code": "d", **supply}, label, where, ".daysSupply",
+                                    "the dispense is dated by its hand-over day only")
+            end = last if last is not None and last >= end else end
         return start, end
 
     def _request_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[dt.date | None, dt.date | None]:
@@ -477,18 +482,19 @@ class RecordBuilder:
             end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
         return start, end
 
-    def _course_end(self, start: dt.date | None, raw: Any, label: str, where: Where, path: str) -> dt.date | None:
+    def _course_end(self, start: dt.date | None, raw: Any, label: str, where: Where, path: str,
+                    otherwise: str = "the course is taken to have no end") -> dt.date | None:
         """The last day of a course of ``raw`` (a Duration) from ``start``; None (no known end)
         when either cannot be read, with a warning."""
         value = raw.get("value") if isinstance(raw, dict) else None
         code = raw.get("code") if isinstance(raw, dict) else None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_WINDOW_DAYS \
                 or raw.get("system", UCUM) != UCUM or code not in (*_AGE_UNITS, *_AGE_DAYS):
-            self._warn("is not a Duration in UCUM d, wk, mo or a; the course is taken to have no end",
+            self._warn(f"is not a Duration in UCUM d, wk, mo or a; {otherwise}",
                        where, label, path)
             return None
         if start is None:
-            self._warn("a course length without authoredOn has no start; the course is taken to have no end",
+            self._warn(f"a course length without authoredOn has no start; {otherwise}",
                        where, label, path)
             return None
         try:
@@ -496,7 +502,7 @@ class RecordBuilder:
                 return start + dt.timedelta(days=math.ceil(value * _AGE_DAYS[code]) - 1)
             return _add_months(start, math.ceil(value * _AGE_UNITS[code])) - dt.timedelta(days=1)
         except (ValueError, OverflowError):
-            self._warn(f"a course of {value:g} {code} runs past the calendar; taken to have no end",
+            self._warn(f"a course of {value:g} {code} runs past the calendar; {otherwise}",
                        where, label, path)
             return None
 
