@@ -60,7 +60,7 @@ def test_duckdb_matches_python_on_synthetic_population(capsys, synthetic_export)
     assert {r["trial"] for r in results} == {"cel001", "cnk-ut", "cea-car-t", "jk500", "nk-gd2"}
     assert "engine duckdb" in err
     # results dated only by their DiagnosticReport are judged, and named so, alike
-    assert '"dated_by": "DiagnosticReport/' in expected
+    assert '"dated_by":"DiagnosticReport/' in expected
 
 
 def test_csv_matches_ndjson_verdicts(capsys, small_export):
