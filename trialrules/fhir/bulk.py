@@ -65,6 +65,15 @@ def _usable_key(value: Any) -> TypeGuard[str]:
     return True
 
 
+def _patient_id(ref: str) -> str | None:
+    """:func:`patient_id`, answering the usual ``Patient/<id>`` without splitting it."""
+    if ref.startswith("Patient/"):
+        rest = ref[8:]
+        if rest and "/" not in rest and "?" not in rest:
+            return rest
+    return patient_id(ref)
+
+
 class ExportFiles(NamedTuple):
     """A Bulk directory's files: those read, and a failure for each other one."""
 
@@ -266,7 +275,7 @@ class _Export:
         elif rtype in SUBJECT_FIELD:
             field = SUBJECT_FIELD[rtype]
             ref = reference_of(doc.get(field))
-            pid = patient_id(ref) if ref is not None else None
+            pid = _patient_id(ref) if ref is not None else None
             if pid is None or not _usable_key(pid):
                 what = "no" if ref is None else f"{ref!r}, not a"
                 return _failure(name, f"has {what} Patient reference in {field}; it cannot be "
