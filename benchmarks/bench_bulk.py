@@ -7,7 +7,7 @@ baseline revision of the repository, in the same run.
 
 Each read runs in a fresh subprocess (its own peak RSS, ``getrusage``); rounds alternate
 the trees so that load on a shared machine hits both; ratios are taken per round
-(min and median). Both trees must produce the same records and failures in the same
+(min and median). With orjson installed, this tree is run with and without it. Both trees must produce the same records and failures in the same
 order (a SHA-256 of every item's ``repr``) or the benchmark stops. Exports come from
 ``examples/generate_fhir.py`` (about 50 Observations, 10 Conditions and 10 medication
 resources per patient), written once per size into ``--dir``.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import resource
@@ -32,14 +33,16 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 
 
-def read_export(source: Path, directory: Path) -> dict[str, Any]:
+def read_export(source: Path, directory: Path, stdlib_json: bool) -> dict[str, Any]:
     """Read an export with the trialrules found in ``source``; run in a fresh process."""
     sys.path.insert(0, str(source))
     import trialrules
-    from trialrules.fhir import BulkAdapter
+    from trialrules.fhir import BulkAdapter, jsonfile
     from trialrules.models import PatientRecord
 
     assert Path(trialrules.__file__).resolve().is_relative_to(source.resolve()), trialrules.__file__
+    if stdlib_json:
+        jsonfile._orjson = None  # type: ignore[attr-defined]
     digest = hashlib.sha256()
     records = failures = 0
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -56,8 +59,8 @@ def read_export(source: Path, directory: Path) -> dict[str, Any]:
     }
 
 
-def run(source: Path, directory: Path) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--read", str(source), str(directory)]
+def run(source: Path, directory: Path, stdlib_json: bool = False) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--read", str(source), str(directory)] + ["--stdlib-json"] * stdlib_json
     done = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -82,16 +85,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dir", type=Path, help="where exports are written (reused; default: a temporary directory)")
     ap.add_argument("--read", nargs=2, type=Path, help=argparse.SUPPRESS)  # the subprocess
+    ap.add_argument("--stdlib-json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.read:
-        print(json.dumps(read_export(*args.read)))
+        print(json.dumps(read_export(*args.read, args.stdlib_json)))
         return 0
 
     work = Path(tempfile.mkdtemp(prefix="trialrules-bench-bulk-"))
     try:
-        trees = {"this tree": REPO}
+        # name -> (source tree, parse with the standard library even where orjson is installed)
+        trees: dict[str, tuple[Path, bool]] = {"this tree": (REPO, False)}
+        if importlib.util.find_spec("orjson") is not None:
+            trees = {"this tree, orjson": (REPO, False), "this tree, stdlib json": (REPO, True)}
         if args.baseline:
-            trees = {f"baseline {args.baseline}": checkout(args.baseline, work / "baseline"), **trees}
+            trees = {f"baseline {args.baseline}": (checkout(args.baseline, work / "baseline"), False), **trees}
         exports = args.dir or work
         sys.path.insert(0, str(REPO / "benchmarks"))
         import bench_fhir
@@ -103,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             size = sum(f.stat().st_size for f in directory.iterdir()) / 1e6
             rounds: list[dict[str, dict[str, Any]]] = []
             for _ in range(args.repeat):
-                rounds.append({name: run(src, directory) for name, src in trees.items()})
+                rounds.append({name: run(src, directory, stdlib) for name, (src, stdlib) in trees.items()})
                 digests = {r["digest"] for r in rounds[-1].values()}
                 if len(digests) != 1:
                     raise SystemExit(f"{n} patients: the trees' outputs differ: {rounds[-1]}")
@@ -114,10 +121,12 @@ def main(argv: list[str] | None = None) -> int:
                 per_s = [n / r[name]["cpu_s"] for r in rounds]
                 print(f"  {name:24} CPU s {summary(cpu):>15}  patients per CPU s {max(per_s):>7,.0f}"
                       f"  peak RSS MB {summary(rss):>17}")
-            if len(trees) == 2:
-                base, new = trees
-                ratios = [r[base]["cpu_s"] / r[new]["cpu_s"] for r in rounds]
-                print(f"  CPU baseline / this tree: {summary(ratios)}  (identical output: yes)")
+            if args.baseline:
+                base, *new = trees
+                for name in new:
+                    ratios = [r[base]["cpu_s"] / r[name]["cpu_s"] for r in rounds]
+                    print(f"  CPU baseline / {name}: {summary(ratios)}")
+            print("  identical output (records and failures, in order): yes")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
