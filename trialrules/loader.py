@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cattrs
 
@@ -26,10 +26,8 @@ from trialrules.models import (
     Trial,
     ValueSet,
 )
+from trialrules.registry import Registry
 from trialrules.schema import RuleProblem
-
-if TYPE_CHECKING:
-    from trialrules.registry import Registry
 
 _DEFS = "trial-rules.schema.json#/$defs/"
 _SEARCH_NODES = ("condition", "medication", "procedure", "immunization", "allergy")
@@ -131,8 +129,6 @@ def rule_files(rules_dir: Path) -> Iterator[tuple[Path, str]]:
 
 def load_trial(rules_dir: Path, registry: Registry | None = None, *, plugin: str | None = None) -> Trial:
     """Load and validate a trial; raise RuleFileError listing every problem."""
-    from trialrules.registry import Registry
-
     registry = registry or Registry()
     problems: list[RuleProblem] = []
     if not (rules_dir / "trial.yaml").exists():
