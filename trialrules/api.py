@@ -6,9 +6,8 @@ The Python API for integrators (CONTRACT.md section 6): ``Engine`` and
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import sys
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from trialrules._parallel import screen_records
@@ -17,11 +16,12 @@ from trialrules.evaluator import CompiledTrial
 from trialrules.fhir import jsonfile
 from trialrules.installed import InstalledTrials, load_trials
 from trialrules.limits import AS_OF_MAX, AS_OF_MIN
-from trialrules.models import InputFailure, PatientRecord, Trial
+from trialrules.models import InputFailure, PatientRecord, Trial, ValueSet
 from trialrules.plugin import get_plugin_manager
 from trialrules.registry import Registry, collect_registrations, valueset_lookup
 from trialrules.results import ScreeningResult
-from trialrules.terminology import compile_valueset
+from trialrules.suggest import did_you_mean
+from trialrules.terminology import Matcher, compile_valueset, valueset_key
 
 
 class Engine:
@@ -44,6 +44,9 @@ class Engine:
         #: the trials loaded from the registered rules directories
         self.installed: InstalledTrials = load_trials(self.registry)
         self._compiled: dict[str, CompiledTrial] = {}
+        #: compiled value sets by content (terminology.valueset_key), shared by the trials
+        #: that hold the same set, so a patient's index finds a set's observations once
+        self._matchers: dict[tuple[object, ...], Matcher] = {}
 
     @property
     def problems(self) -> list[PluginError]:
@@ -64,8 +67,7 @@ class Engine:
         trial = self.installed.resolve_trial(trial_id)
         if trial is None:
             known = sorted(self.installed.trials) + sorted(self.installed.aliases)
-            close = difflib.get_close_matches(trial_id.lower(), known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; installed: {', '.join(sorted(self.installed.trials)) or 'none'}"
+            hint = did_you_mean(trial_id.lower(), known) or f"; installed: {', '.join(sorted(self.installed.trials)) or 'none'}"
             raise UnknownTrialError(f"unknown trial {trial_id!r}{hint}")
         return trial
 
@@ -74,9 +76,16 @@ class Engine:
         trial = self.trial(trial_id)
         if trial.id not in self._compiled:
             lookup = valueset_lookup(self.registry, trial)
-            matchers = {name: compile_valueset(vs, lookup) for name, vs in lookup.items()}
+            matchers = {name: self._matcher(vs, lookup) for name, vs in lookup.items()}
             self._compiled[trial.id] = CompiledTrial(trial, lookup, matchers, self.registry.functions)
         return self._compiled[trial.id]
+
+    def _matcher(self, vs: ValueSet, lookup: Mapping[str, ValueSet]) -> Matcher:
+        key = valueset_key(vs, lookup)
+        found = self._matchers.get(key)
+        if found is None:
+            found = self._matchers[key] = compile_valueset(vs, lookup)
+        return found
 
     def screen(
         self,

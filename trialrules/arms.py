@@ -22,7 +22,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules._patient import add_months
+from trialrules.calendar_arithmetic import add_months
 from trialrules.errors import TrialRulesError
 from trialrules.models import Arm, ArmWindow, Dose, DoseAnchor, Escalation, Schedule, Trial
 from trialrules.plugin import plugin_label

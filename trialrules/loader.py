@@ -6,7 +6,6 @@ into a ``Trial``.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from trialrules.models import (
 )
 from trialrules.registry import Registry
 from trialrules.schema import RuleProblem
+from trialrules.suggest import did_you_mean
 
 _DEFS = "trial-rules.schema.json#/$defs/"
 _SEARCH_NODES = ("condition", "medication", "procedure", "immunization", "allergy")
@@ -314,8 +314,7 @@ def _convertible(source: str, target: str, molar_mass: Any, valence: Any = None)
 
 def _unknown(what: str, name: str, known: set[str]) -> str:
     message = f"unknown {what} {name!r}"
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    return message + (f"; did you mean {close[0]!r}?" if close else "")
+    return message + did_you_mean(name, known)
 
 
 class _RuleChecker:
