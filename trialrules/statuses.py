@@ -49,8 +49,8 @@ CLINICAL_RECURRED = frozenset({"recurrence", "relapse"})
 #: (valueset-medicationrequest-status: a draft was never ordered, a cancelled order never
 #: given), MedicationAdministration (valueset-medication-admin-status), MedicationDispense
 #: (valueset-medicationdispense-status: a cancelled or declined dispense never reached the
-#: patient); all under http://hl7.org/fhir/R4/. ``cancelled`` for a MedicationStatement is
-#: kept from earlier FHIR versions' feeds.
+#: patient); all under http://hl7.org/fhir/R4/. ``cancelled`` is not an R4 MedicationStatement
+#: code; a feed that sends it anyway is read as the other medication resources read it.
 MEDICATION_NOT_TAKEN_BY_RESOURCE = {
     "MedicationStatement": frozenset({"entered-in-error", "not-taken", "cancelled"}),
     "MedicationAdministration": frozenset({"entered-in-error", "not-done"}),
