@@ -24,15 +24,12 @@ from trialrules._kleene import Outcome, all_of, any_of, at_least, negate
 from trialrules._latest import compare, in_window, newest, shown_bound
 from trialrules._measure import Judge, each_outcome, fmt, latest_outcome, make_match_judge, make_numeric_judge, snap
 from trialrules._patient import (
-    ONGOING_STATUS,
-    DerivedValue,
-    FunctionContext,
     PatientIndex,
-    age_in_years,
     describe_window,
     window_start,
 )
 from trialrules.errors import UnitError
+from trialrules.functions import DerivedValue, FunctionContext, last_day_applies
 from trialrules.models import (
     MET,
     NOT_MET,
@@ -61,6 +58,7 @@ from trialrules.models import (
     Window,
 )
 from trialrules.results import ScreeningResult
+from trialrules.statuses import CLINICAL_ACTIVE, NOT_HAPPENED, ONGOING, VERIFICATION_UNCONFIRMED
 from trialrules.terminology import Matcher
 
 
@@ -162,17 +160,6 @@ def _compile_derived(node: Derived, env: _CompileEnv) -> Compiled:
 # Record searches
 # --------------------------------------------------------------------------
 
-_SKIP_STATUS = {
-    "condition": frozenset({"refuted", "entered-in-error"}),
-    "allergy": frozenset({"refuted", "entered-in-error"}),
-    "medication": frozenset({"entered-in-error", "cancelled", "not-taken", "draft"}),
-    "procedure": frozenset({"entered-in-error", "not-done", "preparation"}),
-    "immunization": frozenset({"entered-in-error", "not-done"}),
-}
-#: verificationStatus values under which a diagnosis (or allergy) is neither present
-#: nor absent (CONTRACT.md section 5).
-UNCONFIRMED = frozenset({"provisional", "differential", "unconfirmed"})
-_ACTIVE = frozenset({"active", "recurrence", "relapse"})
 _RECORDS_ATTR = {"condition": "conditions", "medication": "medications", "procedure": "procedures",
                  "immunization": "immunizations", "allergy": "allergies"}
 
@@ -229,7 +216,7 @@ def assess_record(rec: Any, kind: str, include: Sequence[Matcher], exclude: Sequ
             if any(x.matches_any((*codes, *ingredients)) for x in exclude):
                 return None
             status = getattr(rec, "verification_status", None)
-            if status in UNCONFIRMED:
+            if status in VERIFICATION_UNCONFIRMED:
                 return RecordFinding(found.entry, f"its verificationStatus is {status}, neither present nor absent")
             return RecordFinding(found.entry, how=found.how)
         if found.cannot_judge and not cannot:
@@ -243,7 +230,7 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
     kind = node.record
     include = [env.matchers[n] for n in node.valuesets]
     exclude = [env.matchers[n] for n in node.exclude]
-    skip = _SKIP_STATUS[kind]
+    skip = NOT_HAPPENED[kind]
     window = node.window
     label = " or ".join((env.valuesets[n].title or n.replace("_", " ")) for n in node.valuesets)
     attr = _RECORDS_ATTR[kind]
@@ -272,7 +259,7 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
             shown = record_shown(rec, entry)
             clinical = getattr(rec, "clinical_status", None)
             begin, end = _period(rec, kind)
-            if need_active and clinical is not None and clinical not in _ACTIVE:
+            if need_active and clinical is not None and clinical not in CLINICAL_ACTIVE:
                 continue
             if need_active and clinical is None and end is not None and end <= ev.as_of:
                 continue
@@ -373,18 +360,17 @@ def _last_date(rec: Any, kind: str, begin: dt.date | None, end: dt.date | None, 
     An ongoing record (active condition or medication with no end) applies up to
     the as-of date; a finished one with no end date is only known on its start.
     """
-    if end is not None:
-        return min(end, as_of)
-    status = getattr(rec, "clinical_status", None) or getattr(rec, "status", None)
-    if getattr(rec, "end_unknown", False):
-        # an abated condition, or a procedure's or medication's period without an end: ongoing only while its
-        # status says so; otherwise known only on its start (the search says the end is unknown)
-        if kind in ("procedure", "medication") and begin is not None and (status is None or status in ONGOING_STATUS):
+    if end is None and getattr(rec, "end_unknown", False):
+        # an abated condition, or a procedure's or medication's period without an end: ongoing only
+        # while its status says so; otherwise known only on its start (the search says the end is unknown)
+        status = getattr(rec, "clinical_status", None) or getattr(rec, "status", None)
+        if kind != "condition" and begin is not None and (status is None or status in ONGOING):
             return as_of
         return begin
-    if kind in ("condition", "medication") and begin is not None and (status is None or status in ONGOING_STATUS):
-        return as_of
-    return begin
+    if kind in ("condition", "medication") and begin is not None:
+        status = getattr(rec, "clinical_status", None) or getattr(rec, "status", None)
+        return last_day_applies(begin, end, status, as_of)
+    return begin if end is None else min(end, as_of)
 
 
 # --------------------------------------------------------------------------
@@ -648,4 +634,4 @@ def window_from(days: int | None = None, weeks: int | None = None) -> Window:
     return Window(days=days, weeks=weeks)
 
 
-__all__ = ["CompiledTrial", "verdict_of", "age_in_years"]
+__all__ = ["CompiledTrial", "verdict_of"]
