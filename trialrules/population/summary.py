@@ -1,0 +1,156 @@
+"""
+The verdict summary (``--format csv``) from the compiled rules (``compile.py``).
+
+SQL gives every top-level criterion's result, or NULL where it does not decide; the
+per-patient engine then evaluates exactly those criteria, for exactly those patients,
+over the same records the other engines read (the stored record and the Observations
+the trials' value sets select). A criterion SQL decided carries its result only: the
+csv row needs nothing else (full explanations go through the per-patient evaluator,
+``population_records``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pickle
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from trialrules._patient import FunctionContext, PatientIndex
+from trialrules.api import Engine
+from trialrules.evaluator import CompiledTrial, Evaluation, verdict_of
+from trialrules.models import CriterionResult, InputFailure, ScreeningResult, evolve
+from trialrules.population.backends import SELECT_OBSERVATIONS
+from trialrules.population.compile import RESULT, Compiler, Plan
+from trialrules.population.facts import facts
+from trialrules.population.store import Store
+
+
+def plan_for(store: Store, engine: Engine, trial_ids: Sequence[str], as_of: dt.date) -> tuple[Plan, str]:
+    compiler = Compiler(facts(store), as_of)
+    for tid in trial_ids:
+        compiler.add_trial(engine.compiled(tid))
+    return compiler.plan, compiler.sql()
+
+
+def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_of: dt.date,
+                    on_error: Callable[[InputFailure], None], stats: dict[str, int] | None = None,
+                    ) -> Iterator[Any]:
+    """Each patient's csv results, in the reader's order, its failures in place (DuckDB)."""
+    import pyarrow as pa
+
+    from trialrules.population import Judged
+    from trialrules.population.backends import DuckDBBackend
+
+    plan, query = plan_for(store, engine, trial_ids, as_of)
+    found = facts(store)
+    con = DuckDBBackend()._con  # the engine's settings (threads, memory limit)
+    try:
+        for name in ("fact_patient", "fact_observation", "fact_record", "fact_attestation"):
+            path = str(found.table(name)).replace("'", "''")
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+        for name in ("observation", "observation_code"):
+            path = str(store.table(name)).replace("'", "''")
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+        # tables, not registered Arrow objects: the two streams below read them on cursors
+        for name, (columns, rows) in plan.tables.items():
+            _table(con, name, _arrow(columns, rows))
+        con.execute(f"CREATE TABLE verdict AS {query}")
+        trials = [engine.compiled(t) for t in trial_ids]
+        spans = _spans(trials)
+        undecided = " OR ".join(f"c{i} IS NULL" for i in range(len(plan.columns))) or "FALSE"
+        con.execute(f"CREATE TABLE need AS SELECT ord FROM verdict WHERE {undecided}")
+        from trialrules.population import _codes
+
+        codes = _codes(engine, trial_ids)
+        _table(con, "valueset_code", pa.table({
+            "system": pa.array([c[0] for c in codes], pa.string()),
+            "code": pa.array([c[1] for c in codes], pa.string()),
+            "prefix": pa.array([c[2] for c in codes], pa.bool_()),
+        }))
+        selected = SELECT_OBSERVATIONS.replace(
+            "SEMI JOIN hit ON o.ord = hit.ord AND o.seq = hit.seq",
+            "SEMI JOIN hit ON o.ord = hit.ord AND o.seq = hit.seq SEMI JOIN need ON o.ord = need.ord")
+        observations = _rows(con.cursor().sql(selected).to_arrow_reader(8192), (0, 2))
+        people = _rows(con.cursor().sql(
+            "SELECT v.*, p.id, p.warnings FROM verdict AS v JOIN fact_patient AS p ON p.ord = v.ord ORDER BY v.ord"
+        ).to_arrow_reader(8192), None)
+        failures = store.failures()
+        next_failure = 0
+        stored = store.patients()
+        obs_row = next(observations, None)
+        for row in people:
+            ordinal = row[0]
+            while next_failure < len(failures) and failures[next_failure][0] < ordinal:
+                on_error(failures[next_failure][1])
+                next_failure += 1
+            codes_row = row[1:1 + len(plan.columns)]
+            pid, warnings = row[-2], tuple(json.loads(row[-1]))
+            record = None
+            if any(c is None for c in codes_row):
+                blob = next(b for o, b in stored if o == ordinal)
+                obs = []
+                while obs_row is not None and obs_row[0] <= ordinal:
+                    if obs_row[0] == ordinal:
+                        obs.append(pickle.loads(obs_row[1]))  # noqa: S301 - our own cache
+                    obs_row = next(observations, None)
+                record = evolve(pickle.loads(blob), observations=tuple(obs))  # noqa: S301 - our own cache
+                if stats is not None:
+                    stats["python"] = stats.get("python", 0) + 1
+            try:
+                outcome: Any = [_result(pid, trial, codes_row[a:b], record, as_of)
+                                for trial, (a, b) in zip(trials, spans, strict=True)]
+            except Exception as exc:  # an evaluation bug on one patient: reported as the CLI does
+                outcome = exc
+            yield Judged(pid, warnings, outcome, engine)
+        for _, failure in failures[next_failure:]:
+            on_error(failure)
+    finally:
+        con.close()
+
+
+def _spans(trials: Sequence[CompiledTrial]) -> list[tuple[int, int]]:
+    out, start = [], 0
+    for t in trials:
+        out.append((start, start + len(t.criteria)))
+        start += len(t.criteria)
+    return out
+
+
+def _result(pid: str, trial: CompiledTrial, codes: Sequence[int | None], record: Any,
+            as_of: dt.date) -> ScreeningResult:
+    ev = None
+    results = []
+    for compiled, code in zip(trial.criteria, codes, strict=True):
+        c = compiled.criterion
+        if code is None:
+            if ev is None:
+                index = PatientIndex(record)
+                ctx = FunctionContext(record, as_of, index, trial.matchers, trial.trial.id)
+                ev = Evaluation(index, as_of, trial.trial.id, ctx)
+            results.append(compiled.evaluate(ev)[0])
+        else:
+            results.append(CriterionResult(c.id, c.kind, c.text, RESULT[code], ""))
+    return ScreeningResult(pid, trial.trial.id, as_of, verdict_of(results), tuple(results), definition=trial)
+
+
+def _arrow(columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]) -> Any:
+    import pyarrow as pa
+
+    types = {"i": pa.int64(), "f": pa.float64(), "s": pa.string(), "b": pa.bool_(), "d": pa.date32()}
+    data = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    return pa.table({name: pa.array([None if v is None else (float(v) if kind == "f" else v) for v in col],
+                                    types[kind]) for (name, kind), col in zip(columns, data, strict=True)})
+
+
+def _table(con: Any, name: str, table: Any) -> None:
+    con.register(f"{name}_arrow", table)
+    con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
+    con.unregister(f"{name}_arrow")
+
+
+def _rows(reader: Any, columns: tuple[int, ...] | None) -> Iterator[tuple[Any, ...]]:
+    for batch in reader:
+        picked = [batch.column(i).to_pylist() for i in (columns or range(batch.num_columns))]
+        yield from zip(*picked, strict=True)
