@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from attrs import define, field
@@ -95,24 +95,59 @@ class Plan:
     base: list[tuple[str, str]] = field(factory=list)  # (name, expression over p and v)
     nodes: list[tuple[str, int, str]] = field(factory=list)  # (name, height, expression over names)
     heights: dict[str, int] = field(factory=dict)
+    #: each name's structure, for deciding in Python what SQL left open: ("sql",) never open;
+    #: ("leaf", trial id, rule node, criterion id); (combinator, parts...)
+    shape: dict[str, tuple[Any, ...]] = field(factory=dict)
 
     def row(self, table: str, *values: Any) -> None:
         self.tables[table][1].append(values)
 
-    def value(self, expr: str) -> str:
+    def value(self, expr: str, shape: tuple[Any, ...] = ("sql",)) -> str:
         """A name for an expression over the patient (``p``) and the leaf results (``v``)."""
         name = f"b{len(self.base)}"
         self.base.append((name, expr))
         self.heights[name] = 0
+        self.shape[name] = shape
         return name
 
-    def node(self, expr: str, parts: Sequence[str]) -> str:
+    def node(self, expr: str, parts: Sequence[str], shape: tuple[Any, ...]) -> str:
         """A name for an expression over other names (computed one layer above them)."""
         name = f"n{len(self.nodes)}"
         height = 1 + max((self.heights[p] for p in parts), default=0)
         self.nodes.append((name, height, expr))
         self.heights[name] = height
+        self.shape[name] = shape
         return name
+
+    def decide(self, name: str, values: Mapping[str, int | None], leaf: Callable[[tuple[Any, ...]], int]) -> int:
+        """The result code of ``name`` for one patient: SQL's values where they are set,
+        ``leaf`` (the per-patient engine) for the leaves SQL left open, combined as the
+        evaluator combines (``_kleene``, ``_compile_if``)."""
+        shape = self.shape[name]
+        kind = shape[0]
+        if kind in ("sql", "leaf"):
+            known = values.get(name)
+            if known is not None:
+                return known
+            return leaf(shape)
+        if kind == "not":
+            return 2 - self.decide(shape[1], values, leaf)
+        if kind == "if":
+            c = self.decide(shape[1], values, leaf)
+            if c == 2:
+                return self.decide(shape[2], values, leaf)
+            if c == 0:
+                return self.decide(shape[3], values, leaf)
+            t, e = self.decide(shape[2], values, leaf), self.decide(shape[3], values, leaf)
+            return t if t == e else 1
+        parts = [self.decide(p, values, leaf) for p in shape[-1]]
+        if kind == "all":
+            return min(parts)
+        if kind == "any":
+            return max(parts)
+        met, unknown = parts.count(2), parts.count(1)
+        n = shape[1]
+        return 2 if met >= n else (0 if met + unknown < n else 1)
 
     def leaf(self, default: int) -> str:
         name = f"l{len(self.leaves)}"
@@ -193,53 +228,56 @@ class Compiler:
         if len(parts) == 1:
             return parts[0]
         combine = c.combine or ("all" if c.kind == "inclusion" else "any")
-        return self.plan.node(_all(parts) if combine == "all" else _any(parts), parts)
+        return self.plan.node(_all(parts) if combine == "all" else _any(parts), parts, (combine, parts))
 
     def rule(self, node: Rule, criterion_id: str) -> str:
         plan = self.plan
         if isinstance(node, (AllOf, AnyOf)):
             parts = [self.rule(p, criterion_id) for p in node.parts]
-            return plan.node(_all(parts) if isinstance(node, AllOf) else _any(parts), parts)
+            combine = "all" if isinstance(node, AllOf) else "any"
+            return plan.node(_all(parts) if combine == "all" else _any(parts), parts, (combine, parts))
         if isinstance(node, Not):
             inner = self.rule(node.part, criterion_id)
-            return plan.node(f"(2 - {inner})", [inner])
+            return plan.node(f"(2 - {inner})", [inner], ("not", inner))
         if isinstance(node, AtLeast):
             parts = [self.rule(p, criterion_id) for p in node.of]
-            return plan.node(_at_least(node.n, parts), parts)
+            return plan.node(_at_least(node.n, parts), parts, ("at_least", node.n, parts))
         if isinstance(node, If):
             c, t, e = (self.rule(n, criterion_id) for n in (node.condition, node.then, node.else_))
             return plan.node(
                 f"(CASE WHEN {c} = 2 THEN {t} WHEN {c} = 0 THEN {e} WHEN {c} = 1 THEN "
                 f"(CASE WHEN {t} IS NULL OR {e} IS NULL THEN {_NULL} WHEN {t} = {e} THEN {t} ELSE 1 END) "
-                f"ELSE {_NULL} END)", [c, t, e])
+                f"ELSE {_NULL} END)", [c, t, e], ("if", c, t, e))
         if isinstance(node, Const):
             return plan.value(str(CODE[node.result]))
         if isinstance(node, Sex):
             return plan.value(f"(CASE WHEN p.sex IS NULL OR p.sex IN ('unknown', 'other') THEN 1 "
                               f"WHEN p.sex = {_lit(node.sex)} THEN 2 ELSE 0 END)")
+        assert self._trial is not None
+        shape = ("leaf", self._trial.trial.id, node, criterion_id)
         if isinstance(node, Attestation):
-            return self.attestation(node, criterion_id)
+            return self.attestation(node, criterion_id, shape)
         if isinstance(node, Derived):
-            return self.derived(node)
+            return self.derived(node, shape)
         if isinstance(node, RecordSearch):
-            return self.search(node)
+            return self.search(node, shape)
         if isinstance(node, Measurement):
-            return self.measurement(node)
+            return self.measurement(node, shape)
         raise TypeError(f"not a rule node: {node!r}")
 
-    def column(self, leaf: str, default: int) -> str:
-        return self.plan.value(f"NULLIF(COALESCE(v.{leaf}, {default}), {DEFER})")
+    def column(self, leaf: str, default: int, shape: tuple[Any, ...]) -> str:
+        return self.plan.value(f"NULLIF(COALESCE(v.{leaf}, {default}), {DEFER})", shape)
 
     # -- leaves ---------------------------------------------------------------
 
-    def attestation(self, node: Attestation, criterion_id: str) -> str:
+    def attestation(self, node: Attestation, criterion_id: str, shape: tuple[Any, ...]) -> str:
         assert self._trial is not None
         key = node.id or criterion_id
         leaf = self.plan.leaf(CODE[UNKNOWN])
         self.plan.row("aleaf", leaf, f"{self._trial.trial.id}:{key}", key)
-        return self.column(leaf, CODE[UNKNOWN])
+        return self.column(leaf, CODE[UNKNOWN], shape)
 
-    def derived(self, node: Derived) -> str:
+    def derived(self, node: Derived, shape: tuple[Any, ...]) -> str:
         from trialrules import builtins
 
         assert self._trial is not None
@@ -256,9 +294,9 @@ class Compiler:
             return self.plan.value(f"(CASE WHEN p.birth_date IS NULL THEN 1 WHEN {age} {sql_op} "
                                    f"{float(comp.value)!r} THEN 2 ELSE 0 END)")
         self.plan.python_nodes.add(node.function)
-        return self.plan.value(_NULL)
+        return self.plan.value(_NULL, shape)
 
-    def search(self, node: RecordSearch) -> str:
+    def search(self, node: RecordSearch, shape: tuple[Any, ...]) -> str:
         assert self._trial is not None
         matchers = self._trial.matchers
         include = [matchers[n] for n in node.valuesets]
@@ -286,9 +324,9 @@ class Compiler:
                 hl_start = as_of - dt.timedelta(days=half_lives * entry.half_life_hours / 24.0)
                 limit = hl_start if limit is None or hl_start > limit else limit
             self.plan.row("rec_match", leaf, key, bool(finding.why), limit)
-        return self.column(leaf, default)
+        return self.column(leaf, default, shape)
 
-    def measurement(self, node: Measurement) -> str:
+    def measurement(self, node: Measurement, shape: tuple[Any, ...]) -> str:
         assert self._trial is not None
         concept = self._trial.valuesets[node.concept]
         matcher = self._trial.matchers[node.concept]
@@ -314,7 +352,7 @@ class Compiler:
         for codekey, codes in self.codekeys():
             if _matches(matcher, codes):
                 self.plan.row("obs_match", leaf, codekey)
-        return self.column(leaf, CODE[UNKNOWN])
+        return self.column(leaf, CODE[UNKNOWN], shape)
 
     # -- the query --------------------------------------------------------------
 
@@ -327,6 +365,7 @@ class Compiler:
         columns = ", ".join(f"{name} AS c{i}" for i, (_, _, name) in enumerate(self.plan.columns)) or "0 AS c_none"
         base = ", ".join(f"{expr} AS {name}" for name, expr in self.plan.base) or "0 AS b_none"
         top = max((h for _, h, _ in self.plan.nodes), default=0)
+        names = ", ".join(name for name, _ in self.plan.base) or "0 AS b_none"
         layers = "".join(
             f",\nlayer{h} AS (SELECT *, "
             + ", ".join(f"{expr} AS {name}" for name, height, expr in self.plan.nodes if height == h)
@@ -445,7 +484,7 @@ layer0 AS (
   SELECT p.ord, {base}
   FROM fact_patient AS p LEFT JOIN leaf_pivot AS v ON v.ord = p.ord
 ){layers}
-SELECT ord, {columns}
+SELECT ord, {columns}, {names}
 FROM layer{top}
 ORDER BY ord
 """

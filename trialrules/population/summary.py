@@ -1,10 +1,12 @@
 """
 The verdict summary (``--format csv``) from the compiled rules (``compile.py``).
 
-SQL gives every top-level criterion's result, or NULL where it does not decide; the
-per-patient engine then evaluates exactly those criteria, for exactly those patients,
-over the same records the other engines read (the stored record and the Observations
-the trials' value sets select). A criterion SQL decided carries its result only: the
+SQL gives every top-level criterion's result, or NULL where it does not decide; for
+exactly those patients and criteria, the per-patient engine evaluates the rule nodes SQL
+left open (plugin functions, the rare cases the query does not settle) over the same
+records the other engines read (the stored record and the Observations the trials'
+value sets select), and ``Plan.decide`` combines them with SQL's results as the
+evaluator combines. A criterion SQL decided carries its result only: the
 csv row needs nothing else (full explanations go through the per-patient evaluator,
 ``population_records``).
 """
@@ -19,10 +21,10 @@ from typing import Any
 
 from trialrules._patient import FunctionContext, PatientIndex
 from trialrules.api import Engine
-from trialrules.evaluator import CompiledTrial, Evaluation, verdict_of
+from trialrules.evaluator import CompiledTrial, Evaluation, _CompileEnv, compile_rule, verdict_of
 from trialrules.models import CriterionResult, InputFailure, ScreeningResult, evolve
 from trialrules.population.backends import SELECT_OBSERVATIONS
-from trialrules.population.compile import RESULT, Compiler, Plan
+from trialrules.population.compile import CODE, RESULT, Compiler, Plan
 from trialrules.population.facts import facts
 from trialrules.population.store import Store
 
@@ -59,6 +61,9 @@ def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_o
         con.execute(f"CREATE TABLE verdict AS {query}")
         trials = [engine.compiled(t) for t in trial_ids]
         spans = _spans(trials)
+        names = [name for _, _, name in plan.columns]
+        base_names = [name for name, _ in plan.base] or ["b_none"]
+        leaves: dict[int, Any] = {}
         undecided = " OR ".join(f"c{i} IS NULL" for i in range(len(plan.columns))) or "FALSE"
         con.execute(f"CREATE TABLE need AS SELECT ord FROM verdict WHERE {undecided}")
         from trialrules.population import _codes
@@ -85,8 +90,10 @@ def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_o
             while next_failure < len(failures) and failures[next_failure][0] < ordinal:
                 on_error(failures[next_failure][1])
                 next_failure += 1
-            codes_row = row[1:1 + len(plan.columns)]
+            width = len(plan.columns)
+            codes_row = row[1:1 + width]
             pid, warnings = row[-2], tuple(json.loads(row[-1]))
+            values = dict(zip(base_names, row[1 + width:-2], strict=True))
             record = None
             if any(c is None for c in codes_row):
                 blob = next(b for o, b in stored if o == ordinal)
@@ -99,8 +106,9 @@ def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_o
                 if stats is not None:
                     stats["python"] = stats.get("python", 0) + 1
             try:
-                outcome: Any = [_result(pid, trial, codes_row[a:b], record, as_of)
-                                for trial, (a, b) in zip(trials, spans, strict=True)]
+                index: list[PatientIndex] = []  # built once per patient, when a leaf needs it
+                outcome: Any = [_result(pid, trial, codes_row[a:b], names[a:b], record, as_of, plan, values, leaves,
+                                        index) for trial, (a, b) in zip(trials, spans, strict=True)]
             except Exception as exc:  # an evaluation bug on one patient: reported as the CLI does
                 outcome = exc
             yield Judged(pid, warnings, outcome, engine)
@@ -118,20 +126,33 @@ def _spans(trials: Sequence[CompiledTrial]) -> list[tuple[int, int]]:
     return out
 
 
-def _result(pid: str, trial: CompiledTrial, codes: Sequence[int | None], record: Any,
-            as_of: dt.date) -> ScreeningResult:
-    ev = None
+def _result(pid: str, trial: CompiledTrial, codes: Sequence[int | None], names: Sequence[str], record: Any,
+            as_of: dt.date, plan: Plan, values: dict[str, int | None], leaves: dict[int, Any],
+            index: list[PatientIndex]) -> ScreeningResult:
+    """The trial's results: SQL's, and for a criterion SQL left open, the per-patient engine's
+    results of the leaves SQL left open, combined as the evaluator combines."""
+    ev: Evaluation | None = None
+
+    def leaf(shape: tuple[Any, ...]) -> int:
+        nonlocal ev
+        _, _, node, criterion_id = shape
+        if ev is None:
+            if not index:
+                index.append(PatientIndex(record))
+            ev = Evaluation(index[0], as_of, trial.trial.id,
+                            FunctionContext(record, as_of, index[0], trial.matchers, trial.trial.id))
+        run = leaves.get(id(node))
+        if run is None:
+            run = leaves[id(node)] = compile_rule(node, _CompileEnv(trial.valuesets, trial.matchers, trial.functions))
+        ev.criterion_id = criterion_id
+        return CODE[run(ev).result]
+
     results = []
-    for compiled, code in zip(trial.criteria, codes, strict=True):
+    for compiled, code, name in zip(trial.criteria, codes, names, strict=True):
         c = compiled.criterion
         if code is None:
-            if ev is None:
-                index = PatientIndex(record)
-                ctx = FunctionContext(record, as_of, index, trial.matchers, trial.trial.id)
-                ev = Evaluation(index, as_of, trial.trial.id, ctx)
-            results.append(compiled.evaluate(ev)[0])
-        else:
-            results.append(CriterionResult(c.id, c.kind, c.text, RESULT[code], ""))
+            code = plan.decide(name, values, leaf)
+        results.append(CriterionResult(c.id, c.kind, c.text, RESULT[code], ""))
     return ScreeningResult(pid, trial.trial.id, as_of, verdict_of(results), tuple(results), definition=trial)
 
 
