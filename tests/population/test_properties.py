@@ -1,4 +1,5 @@
-"""Property-based: one rule node, random patients, both engines give the same result objects.
+"""Property-based: one rule node, random patients, both engines give the same result objects,
+and the rules compiled to SQL (``--format csv`` on DuckDB) the same verdict rows.
 
 Each example is a trial with a single criterion (a measurement with a unit, a ×ULN limit,
 a coded result, a record search with ICD-10-CM prefixes, sex, an attestation) and a
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trialrules import read_patients
+from trialrules.csvout import csv_row
 from trialrules.population import population_records
 
 pytest.importorskip("duckdb")
@@ -146,5 +148,13 @@ def test_single_node_same_result_on_both_engines(engines, node, population):
         duck_failures: list[Any] = []
         records = population_records(export, engine, [trial], "duckdb", duck_failures.append, cache_root=Path(tmp) / "cache")
         duckdb = [r.to_dict() for r in engine.screen(records, [trial], AS_OF)]
+        # the compiled rules (SQL, the per-patient engine only where SQL leaves a node open)
+        compiled_failures: list[Any] = []
+        summary = population_records(export, engine, [trial], "duckdb", compiled_failures.append,
+                                     cache_root=Path(tmp) / "cache", as_of=AS_OF, summary=True)
+        compiled = [csv_row(r) for item in summary for r in item.results()]
     assert duckdb == python
     assert duck_failures == failures
+    assert compiled == [csv_row(r) for r in engine.screen(
+        read_patients(str(export), on_error=lambda _: None, registry=engine.registry), [trial], AS_OF)]
+    assert compiled_failures == failures

@@ -140,11 +140,18 @@ class Plan:
                 return self.decide(shape[3], values, leaf)
             t, e = self.decide(shape[2], values, leaf), self.decide(shape[3], values, leaf)
             return t if t == e else 1
+        if kind in ("all", "any"):
+            # parts SQL decided first, then the open ones, stopping where the answer is settled:
+            # the per-patient engine runs only the leaves that can still change it
+            settle = 0 if kind == "all" else 2
+            found = []
+            for p in sorted(shape[-1], key=lambda p: values.get(p) is None):
+                code = self.decide(p, values, leaf)
+                if code == settle:
+                    return code
+                found.append(code)
+            return min(found) if kind == "all" else max(found)
         parts = [self.decide(p, values, leaf) for p in shape[-1]]
-        if kind == "all":
-            return min(parts)
-        if kind == "any":
-            return max(parts)
         met, unknown = parts.count(2), parts.count(1)
         n = shape[1]
         return 2 if met >= n else (0 if met + unknown < n else 1)
@@ -278,12 +285,10 @@ class Compiler:
         return self.column(leaf, CODE[UNKNOWN], shape)
 
     def derived(self, node: Derived, shape: tuple[Any, ...]) -> str:
-        from trialrules import builtins
-
         assert self._trial is not None
         spec = self._trial.functions.get(node.function)
         comp = node.comparison
-        if spec is not None and spec.fn is builtins.age_years and comp.unit is None and comp.op and \
+        if spec is not None and compiles(spec.fn) and comp.unit is None and comp.op and \
                 comp.value is not None and math.isfinite(comp.value):
             # completed years at the as-of date (``age_in_years``), compared as a count
             d = self.plan.as_of
@@ -488,6 +493,14 @@ SELECT ord, {columns}, {names}
 FROM layer{top}
 ORDER BY ord
 """
+
+
+def compiles(fn: Any) -> bool:
+    """Whether a derived-value function has an SQL form here (the built-in ``age_years``);
+    every other function runs in Python, per patient."""
+    from trialrules import builtins
+
+    return fn is builtins.age_years
 
 
 def _list(values: Iterable[str]) -> str:

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import pickle
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from trialrules._patient import FunctionContext, PatientIndex
@@ -37,50 +38,38 @@ def plan_for(store: Store, engine: Engine, trial_ids: Sequence[str], as_of: dt.d
 
 
 def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_of: dt.date,
-                    on_error: Callable[[InputFailure], None], stats: dict[str, int] | None = None,
-                    ) -> Iterator[Any]:
-    """Each patient's csv results, in the reader's order, its failures in place (DuckDB)."""
-    import pyarrow as pa
-
-    from trialrules.population import Judged
-    from trialrules.population.backends import DuckDBBackend
+                    on_error: Callable[[InputFailure], None], engine_name: str = "duckdb",
+                    spark_master: str | None = None, stats: dict[str, int] | None = None) -> Iterator[Any]:
+    """Each patient's csv results, in the reader's order, its failures in place."""
+    from trialrules.population import Judged, _codes
 
     plan, query = plan_for(store, engine, trial_ids, as_of)
     found = facts(store)
-    con = DuckDBBackend()._con  # the engine's settings (threads, memory limit)
+    sql: _Session = _SparkSession(spark_master) if engine_name == "spark" else _DuckSession()
     try:
         for name in ("fact_patient", "fact_observation", "fact_record", "fact_attestation"):
-            path = str(found.table(name)).replace("'", "''")
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+            sql.view(name, found.table(name))
         for name in ("observation", "observation_code"):
-            path = str(store.table(name)).replace("'", "''")
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
-        # tables, not registered Arrow objects: the two streams below read them on cursors
+            sql.view(name, store.table(name))
         for name, (columns, rows) in plan.tables.items():
-            _table(con, name, _arrow(columns, rows))
-        con.execute(f"CREATE TABLE verdict AS {query}")
+            sql.table(name, columns, rows)
+        codes = _codes(engine, trial_ids)
+        sql.table("valueset_code", [("system", "s"), ("code", "s"), ("prefix", "b")], codes)
+        sql.create("verdict", query)
+        undecided = " OR ".join(f"c{i} IS NULL" for i in range(len(plan.columns))) or "FALSE"
+        sql.create("need", f"SELECT ord FROM verdict WHERE {undecided}")
         trials = [engine.compiled(t) for t in trial_ids]
         spans = _spans(trials)
         names = [name for _, _, name in plan.columns]
         base_names = [name for name, _ in plan.base] or ["b_none"]
+        width = len(plan.columns)
         leaves: dict[int, Any] = {}
-        undecided = " OR ".join(f"c{i} IS NULL" for i in range(len(plan.columns))) or "FALSE"
-        con.execute(f"CREATE TABLE need AS SELECT ord FROM verdict WHERE {undecided}")
-        from trialrules.population import _codes
-
-        codes = _codes(engine, trial_ids)
-        _table(con, "valueset_code", pa.table({
-            "system": pa.array([c[0] for c in codes], pa.string()),
-            "code": pa.array([c[1] for c in codes], pa.string()),
-            "prefix": pa.array([c[2] for c in codes], pa.bool_()),
-        }))
         selected = SELECT_OBSERVATIONS.replace(
             "SEMI JOIN hit ON o.ord = hit.ord AND o.seq = hit.seq",
             "SEMI JOIN hit ON o.ord = hit.ord AND o.seq = hit.seq SEMI JOIN need ON o.ord = need.ord")
-        observations = _rows(con.cursor().sql(selected).to_arrow_reader(8192), (0, 2))
-        people = _rows(con.cursor().sql(
-            "SELECT v.*, p.id, p.warnings FROM verdict AS v JOIN fact_patient AS p ON p.ord = v.ord ORDER BY v.ord"
-        ).to_arrow_reader(8192), None)
+        observations = sql.stream(selected, (0, 2))
+        people = sql.stream("SELECT v.*, p.id, p.warnings FROM verdict AS v JOIN fact_patient AS p "
+                            "ON p.ord = v.ord ORDER BY v.ord", None)
         failures = store.failures()
         next_failure = 0
         stored = store.patients()
@@ -90,7 +79,6 @@ def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_o
             while next_failure < len(failures) and failures[next_failure][0] < ordinal:
                 on_error(failures[next_failure][1])
                 next_failure += 1
-            width = len(plan.columns)
             codes_row = row[1:1 + width]
             pid, warnings = row[-2], tuple(json.loads(row[-1]))
             values = dict(zip(base_names, row[1 + width:-2], strict=True))
@@ -100,7 +88,7 @@ def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_o
                 obs = []
                 while obs_row is not None and obs_row[0] <= ordinal:
                     if obs_row[0] == ordinal:
-                        obs.append(pickle.loads(obs_row[1]))  # noqa: S301 - our own cache
+                        obs.append(pickle.loads(bytes(obs_row[1])))  # noqa: S301 - our own cache
                     obs_row = next(observations, None)
                 record = evolve(pickle.loads(blob), observations=tuple(obs))  # noqa: S301 - our own cache
                 if stats is not None:
@@ -115,7 +103,95 @@ def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_o
         for _, failure in failures[next_failure:]:
             on_error(failure)
     finally:
-        con.close()
+        sql.close()
+
+
+class _Session:
+    """What the summary asks of an SQL engine; queries are written in DuckDB's dialect."""
+
+    def view(self, name: str, path: Path) -> None:
+        raise NotImplementedError
+
+    def table(self, name: str, columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]) -> None:
+        raise NotImplementedError
+
+    def create(self, name: str, query: str) -> None:
+        raise NotImplementedError
+
+    def stream(self, query: str, columns: tuple[int, ...] | None) -> Iterator[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class _DuckSession(_Session):
+    def __init__(self) -> None:
+        from trialrules.population.backends import DuckDBBackend
+
+        self.con = DuckDBBackend()._con  # the engine's settings (threads, memory limit)
+
+    def view(self, name: str, path: Path) -> None:
+        quoted = str(path).replace("'", "''")
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{quoted}')")
+
+    def table(self, name: str, columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]) -> None:
+        # a table, not a registered Arrow object: the streams read it on cursors
+        self.con.register(f"{name}_arrow", _arrow(columns, rows))
+        self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
+        self.con.unregister(f"{name}_arrow")
+
+    def create(self, name: str, query: str) -> None:
+        self.con.execute(f"CREATE TABLE {name} AS {query}")
+
+    def stream(self, query: str, columns: tuple[int, ...] | None) -> Iterator[tuple[Any, ...]]:
+        return _rows(self.con.cursor().sql(query).to_arrow_reader(8192), columns)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class _SparkSession(_Session):
+    """The same queries on Spark, translated by sqlglot."""
+
+    def __init__(self, master: str | None) -> None:
+        from trialrules.population.backends import spark_session
+
+        self.spark = spark_session(master)
+        self.frames: list[Any] = []
+
+    @staticmethod
+    def _spark_sql(query: str) -> str:
+        import sqlglot
+
+        return sqlglot.transpile(query, read="duckdb", write="spark")[0]
+
+    def view(self, name: str, path: Path) -> None:
+        self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+
+    def table(self, name: str, columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]) -> None:
+        from pyspark.sql import types as T
+
+        kinds = {"i": T.LongType(), "f": T.DoubleType(), "s": T.StringType(), "b": T.BooleanType(),
+                 "d": T.DateType()}
+        schema = T.StructType([T.StructField(n, kinds[k]) for n, k in columns])
+        fixed = [tuple(None if v is None else (float(v) if k == "f" else v) for v, (_, k) in zip(r, columns,
+                                                                                                strict=True))
+                 for r in rows]
+        self.spark.createDataFrame(fixed, schema).createOrReplaceTempView(name)
+
+    def create(self, name: str, query: str) -> None:
+        frame = self.spark.sql(self._spark_sql(query)).persist()
+        self.frames.append(frame)
+        frame.createOrReplaceTempView(name)
+
+    def stream(self, query: str, columns: tuple[int, ...] | None) -> Iterator[tuple[Any, ...]]:
+        for row in self.spark.sql(self._spark_sql(query)).toLocalIterator():
+            yield tuple(row) if columns is None else tuple(row[i] for i in columns)
+
+    def close(self) -> None:
+        for frame in self.frames:
+            frame.unpersist()
 
 
 def _spans(trials: Sequence[CompiledTrial]) -> list[tuple[int, int]]:
@@ -163,12 +239,6 @@ def _arrow(columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]) -> Any:
     data = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
     return pa.table({name: pa.array([None if v is None else (float(v) if kind == "f" else v) for v in col],
                                     types[kind]) for (name, kind), col in zip(columns, data, strict=True)})
-
-
-def _table(con: Any, name: str, table: Any) -> None:
-    con.register(f"{name}_arrow", table)
-    con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
-    con.unregister(f"{name}_arrow")
 
 
 def _rows(reader: Any, columns: tuple[int, ...] | None) -> Iterator[tuple[Any, ...]]:
