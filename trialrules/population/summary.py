@@ -23,11 +23,12 @@ from typing import Any
 from trialrules._patient import FunctionContext, PatientIndex
 from trialrules.api import Engine
 from trialrules.evaluator import CompiledTrial, Evaluation, _CompileEnv, compile_rule, verdict_of
-from trialrules.models import CriterionResult, InputFailure, ScreeningResult, evolve
+from trialrules.models import CriterionResult, InputFailure, evolve
 from trialrules.population.backends import SELECT_OBSERVATIONS
 from trialrules.population.compile import CODE, RESULT, Compiler, Plan
 from trialrules.population.facts import facts
 from trialrules.population.store import Store
+from trialrules.results import ScreeningResult
 
 
 def plan_for(store: Store, engine: Engine, trial_ids: Sequence[str], as_of: dt.date) -> tuple[Plan, str]:
