@@ -38,6 +38,11 @@ RULES = {
     "aml_search": "rule: {condition: {valueset: aml, if_absent: not_met, window: {years: 1}}}",
     "female": "rule: {sex: female}",
     "attested": "rule: {attestation: {}}",
+    "adult": 'rule: {derived: {function: age_years, op: ">=", value: 18}}',
+    # Kleene logic over leaves SQL decides and leaves it may leave open
+    "logic": ('rule: {if: {condition: {condition: {valueset: aml, if_absent: not_met, status: active}}, '
+              'then: {not: {sex: female}}, else: {at_least: {n: 2, of: [{attestation: {}}, {sex: male}, '
+              '{measurement: {concept: anc, op: ">=", value: 1.5, unit: "10*9/L", window: {days: 7}}}]}}}}'),
 }
 VALUESETS = """
 - name: aml
@@ -92,7 +97,7 @@ def patient(draw: Any, n: int) -> list[dict[str, Any]]:
     pid = f"p{n:03d}"
     out: list[dict[str, Any]] = [{"resourceType": "Patient", "id": pid,
                                   "gender": draw(st.sampled_from(["female", "male", "other"])),
-                                  "birthDate": draw(st.sampled_from(["1960-01-15", "2008-01-16", "1990"]))}]
+                                  "birthDate": draw(st.sampled_from(["1960-01-15", "2008-01-15", "2008-01-16", "1990"]))}]
     concept = draw(st.sampled_from(sorted(LAB)))
     for i in range(draw(st.integers(0, 3))):
         out.append(draw(observation(pid, i, concept)))
