@@ -31,9 +31,9 @@ from attrs import define, field
 from trialrules import units
 from trialrules._latest import _DAY, _EARLIEST_SHIFT, _EPOCH, _LATEST_SHIFT
 from trialrules._measure import make_match_judge
-from trialrules._patient import ONGOING_STATUS, window_start
+from trialrules._patient import window_start
 from trialrules.errors import UnitError
-from trialrules.evaluator import _ACTIVE, _SKIP_STATUS, CompiledTrial, _open_list_finding, assess_record
+from trialrules.evaluator import CompiledTrial, _open_list_finding, assess_record
 from trialrules.models import (
     MET,
     NOT_MET,
@@ -53,6 +53,7 @@ from trialrules.models import (
     Sex,
 )
 from trialrules.population.facts import Facts
+from trialrules.statuses import CLINICAL_ACTIVE, NOT_HAPPENED, ONGOING
 from trialrules.terminology import _normal_code, system_uri
 
 CODE = {NOT_MET: 0, UNKNOWN: 1, MET: 2}
@@ -377,7 +378,7 @@ class Compiler:
             + f" FROM layer{h - 1})" for h in range(1, top + 1))
         skip = " ".join(
             f"WHEN r.kind = {_lit(kind)} THEN (r.verification IN ({_list(s)}) OR r.status IN ({_list(s)}))"
-            for kind, s in _SKIP_STATUS.items())
+            for kind, s in NOT_HAPPENED.items())
         return f"""
 WITH cand AS (
   SELECT m.leaf, o.ord, o.seq, o.vkind, o.valkey, o.number, o.finite, o.unit, o.comparator,
@@ -443,13 +444,13 @@ records AS (
               WHEN r."end" IS NOT NULL THEN LEAST(r."end", {day})
               WHEN r.kind IN ('condition', 'medication') AND r.begin IS NOT NULL
                    AND (COALESCE(r.clinical, r.status) IS NULL
-                        OR COALESCE(r.clinical, r.status) IN ({_list(ONGOING_STATUS)})) THEN {day}
+                        OR COALESCE(r.clinical, r.status) IN ({_list(ONGOING)})) THEN {day}
               ELSE r.begin END AS last_day
   FROM fact_record AS r
   JOIN rec_match AS m ON m.key = r.key
   JOIN sleaf AS p ON p.leaf = m.leaf AND p.kind = r.kind
   WHERE NOT COALESCE(CASE {skip} ELSE FALSE END, FALSE)
-    AND NOT (p.need_active AND r.clinical IS NOT NULL AND r.clinical NOT IN ({_list(_ACTIVE)}))
+    AND NOT (p.need_active AND r.clinical IS NOT NULL AND r.clinical NOT IN ({_list(CLINICAL_ACTIVE)}))
     AND NOT (p.need_active AND r.clinical IS NULL AND r."end" IS NOT NULL AND r."end" <= {day})
     AND NOT (r.begin IS NOT NULL AND r.begin > {day})
 ),

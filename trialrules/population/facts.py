@@ -82,7 +82,7 @@ class Facts:
 
 def facts(store: Store) -> Facts:
     """The export's facts, computed now if this is the first compiled screening of it."""
-    folder = store.folder / f"facts-{FACTS_FORMAT}"
+    folder = store.folder / f"facts-{FACTS_FORMAT}-{_source_key()}"
     if (folder / "done").exists():
         return Facts(folder)
     work = Path(tempfile.mkdtemp(prefix="facts-", dir=store.folder))
@@ -97,6 +97,21 @@ def facts(store: Store) -> Facts:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return Facts(folder)
+
+
+def _source_key() -> str:
+    """A hash of the code the facts are computed with (dates, ranges, periods, statuses), so
+    that a changed reading never reuses old facts."""
+    import hashlib
+
+    import trialrules
+
+    package = Path(trialrules.__file__).parent
+    digest = hashlib.blake2b(digest_size=8)
+    for name in ("_latest.py", "evaluator.py", "statuses.py", "models.py", "population/facts.py"):
+        path = package / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b""))
+    return digest.hexdigest()
 
 
 class _Writer:
@@ -195,8 +210,8 @@ def _patient_rows(ordinal: int, record: Any, out: _Writer, record_keys: dict[tup
 def _observation_row(ordinal: int, seq: int, obs: Any, birth: Any, sex: Any, code_keys: dict[Any, int],
                      value_keys: dict[tuple[str, str], int], out: _Writer) -> tuple[Any, ...]:
     from trialrules._latest import applicable_ranges, when_of
-    from trialrules._patient import IGNORED_OBSERVATION_STATUS
     from trialrules.models import Quantity
+    from trialrules.statuses import OBSERVATION_UNUSABLE
 
     codekey = code_keys.get(obs.codes)
     if codekey is None:
@@ -232,7 +247,7 @@ def _observation_row(ordinal: int, seq: int, obs: Any, birth: Any, sex: Any, cod
     hv, hu, hc = bound(high)
     lv, lu, lc = bound(low)
     return (
-        ordinal, seq, obs.status in IGNORED_OBSERVATION_STATUS, codekey, valkey, vkind,
+        ordinal, seq, obs.status in OBSERVATION_UNUSABLE, codekey, valkey, vkind,
         number if finite else None, finite, unit, comparator,
         when is not None, when.lo if when else None, when.hi if when else None, when.zoned if when else None,
         when.first_day if when else None, when.last_day if when else None,
