@@ -1,51 +1,18 @@
 """
-A patient's record indexed for evaluation, look-back windows, and the context
-handed to derived-value functions.
+A patient's record indexed for evaluation, and look-back windows (the context
+handed to derived-value functions is in ``functions.py``).
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-from collections.abc import Callable, Mapping
 from typing import Any
 
-from attrs import field, frozen
-
-from trialrules._latest import When, compare, in_window, newest, sort_key, when_of
-from trialrules.models import Evidence, Observation, PatientRecord, Window
+from trialrules._latest import When, sort_key, when_of
+from trialrules.calendar_arithmetic import add_months
+from trialrules.models import Observation, PatientRecord, Window
+from trialrules.statuses import OBSERVATION_UNUSABLE
 from trialrules.terminology import Matcher, _normal_code, system_uri
-
-#: Observation statuses that make a result unusable (CONTRACT.md section 5).
-IGNORED_OBSERVATION_STATUS = frozenset({"entered-in-error", "cancelled", "preliminary"})
-
-
-def months_back(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` calendar months earlier (clamped to the month's end)."""
-    total = day.year * 12 + day.month - 1 - months
-    year, month = divmod(total, 12)
-    month += 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-#: Statuses under which a condition or medication with no end date still applies (FHIR
-#: clinicalStatus / MedicationStatement.status / MedicationRequest.status values).
-ONGOING_STATUS = frozenset({"active", "in-progress", "on-hold", "intended", "recurrence", "relapse"})
-
-
-def last_day_applies(start: dt.date, end: dt.date | None, status: str | None, as_of: dt.date) -> dt.date:
-    """The last day a dated condition or medication is known to apply: its end (never after
-    ``as_of``); ``as_of`` while it is ongoing with no end; otherwise only its start day."""
-    if end is not None:
-        return min(end, as_of)
-    if status is None or status in ONGOING_STATUS:
-        return as_of
-    return start
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` calendar months later (clamped to the month's end: Jan 31 + 1 = Feb 28/29)."""
-    return months_back(day, -months)
 
 
 def window_start(window: Window | None, as_of: dt.date) -> dt.date | None:
@@ -57,9 +24,9 @@ def window_start(window: Window | None, as_of: dt.date) -> dt.date | None:
     if window.weeks is not None:
         return as_of - dt.timedelta(weeks=window.weeks)
     if window.months is not None:
-        return months_back(as_of, window.months)
+        return add_months(as_of, -window.months)
     if window.years is not None:
-        return months_back(as_of, 12 * window.years)
+        return add_months(as_of, -12 * window.years)
     return None
 
 
@@ -75,15 +42,6 @@ def describe_window(window: Window | None, as_of: dt.date) -> str:
     return f"on or before {as_of.isoformat()}"
 
 
-def age_in_years(birth: dt.date, on: dt.date) -> int:
-    """Completed years. Someone born on 29 February turns a year older on 1 March
-    in common years (the day after 28 February), as ``date`` arithmetic gives."""
-    years = on.year - birth.year
-    if (on.month, on.day) < (birth.month, birth.day):
-        years -= 1
-    return years
-
-
 class PatientIndex:
     """One patient's record with observations indexed by code, built once per patient."""
 
@@ -93,12 +51,13 @@ class PatientIndex:
         self.record = record
         self._by_code: dict[tuple[str | None, str], list[Observation]] = {}
         for obs in record.observations:
-            if obs.status in IGNORED_OBSERVATION_STATUS:
+            if obs.status in OBSERVATION_UNUSABLE:
                 continue
             for coding in obs.codes:
                 system = system_uri(coding.system)
                 self._by_code.setdefault((system, _normal_code(system, coding.code)), []).append(obs)
-        self._cache: dict[str, list[Observation]] = {}
+        #: by compiled set (its identity: one name may hold different sets in different trials)
+        self._cache: dict[Matcher, list[Observation]] = {}
         self._when: dict[int, When | None] = {}
         self._groups: dict[str, list[list[tuple[int, Any]]]] = {}
 
@@ -128,108 +87,18 @@ class PatientIndex:
     def observations(self, matcher: Matcher) -> list[Observation]:
         """Observations whose code is in the value set, newest first (undated last), in an
         order that depends only on the data (:func:`trialrules._latest.sort_key`)."""
-        hit = self._cache.get(matcher.name)
+        hit = self._cache.get(matcher)
         if hit is not None:
             return hit
         found: dict[int, Observation] = {}
         if not matcher.exact_only:
             for obs in self.record.observations:
-                if obs.status not in IGNORED_OBSERVATION_STATUS and matcher.matches_any(obs.codes):
+                if obs.status not in OBSERVATION_UNUSABLE and matcher.matches_any(obs.codes):
                     found[id(obs)] = obs
         else:
             for key in matcher.exact:
                 for obs in self._by_code.get(key, ()):
                     found[id(obs)] = obs
         ordered = sorted(found.values(), key=lambda o: sort_key(o, self.when(o)))
-        self._cache[matcher.name] = ordered
+        self._cache[matcher] = ordered
         return ordered
-
-
-@frozen
-class DerivedValue:
-    """What a derived-value function returns.
-
-    ``value`` None means the function could not compute it; ``reason`` then says
-    why (it becomes the criterion's reason).
-    """
-
-    value: Any
-    unit: str | None = None
-    evidence: tuple[Evidence, ...] = ()
-    reason: str = ""
-    #: ``<``, ``<=``, ``>``, ``>=``: ``value`` is a bound (an input was one), judged as such.
-    comparator: str | None = None
-
-
-@frozen
-class FunctionContext:
-    """What a derived-value function may look at."""
-
-    patient: PatientRecord
-    as_of: dt.date
-    index: PatientIndex = field(repr=False)
-    matchers: Mapping[str, Matcher] = field(repr=False)
-    trial_id: str = ""
-
-    #: ``compare(value, comparator, op, limit)``: MET / NOT_MET / None where a bound
-    #: (``<20``) does not settle ``op limit`` (:func:`trialrules._latest.compare`).
-    compare = staticmethod(compare)
-
-    def valueset(self, name: str) -> Matcher:
-        """The compiled value set ``name`` (the trial's own, then shared)."""
-        return self.matchers[name]
-
-    def observations(self, concept: str, window: Window | None = None) -> list[Observation]:
-        """Observations of a concept surely inside a window ending on the as-of date,
-        newest first. To judge a value, use :meth:`latest`: it does not skip the newest
-        result when that one cannot be judged."""
-        start = window_start(window, self.as_of)
-        return [c.obs for c in in_window(self.index.observations(self.matchers[concept]), start, self.as_of,
-                                          self.index.when) if c.certain]
-
-    def latest(
-        self, concept: str, window: Window | int | None, read: Callable[[Observation], tuple[Any, str]],
-    ) -> Latest:
-        """The latest-value rule for a derived value's input (CONTRACT.md section 5).
-
-        ``read`` turns one result into ``(value, "")``, or ``(None, why)`` when it cannot
-        be read; ``window`` a :class:`Window` or a number of days up to the as-of date.
-        The value is that of the newest result in the window; when the newest
-        cannot be read, may fall outside the window, or several results at the same time
-        (the same day where a time is missing) read differently, the value is None and
-        ``reason`` names them: an older result never stands in.
-        """
-        if isinstance(window, int):
-            window = Window(days=window)
-        start = window_start(window, self.as_of)
-        name = self.matchers[concept].name.replace("_", " ")
-        where = describe_window(window, self.as_of)
-        chosen = newest(in_window(self.index.observations(self.matchers[concept]), start, self.as_of,
-                                  self.index.when), self.as_of)
-        results = tuple(c.obs for c in chosen)
-        if not chosen:
-            return Latest(None, results, f"no {name} result {where}")
-        readings = [read(c.obs) for c in chosen]
-        values = {repr(v) for v, _ in readings}
-        problems = [f"{c.obs.reference}: {why}" for c, (v, why) in zip(chosen, readings, strict=True) if v is None]
-        if problems:
-            return Latest(None, results, f"the newest {name} result {where} cannot be used ({'; '.join(problems[:3])})")
-        if not any(c.certain for c in chosen):
-            return Latest(None, results, f"the newest {name} result may fall outside the window ({where})")
-        if len(values) > 1:
-            shown = "; ".join(f"{c.obs.reference} {v}" for c, (v, _) in zip(chosen, readings, strict=True))
-            return Latest(None, results, f"{name} results at the same time differ ({shown})")
-        return Latest(readings[0][0], results, "")
-
-
-@frozen
-class Latest:
-    """What :meth:`FunctionContext.latest` found: the value (None: not usable), the newest
-    result(s) it rests on (always evidence), and why there is no value."""
-
-    value: Any
-    results: tuple[Observation, ...]
-    reason: str
-
-
-DerivedFunction = Callable[[FunctionContext, Mapping[str, Any]], DerivedValue]

@@ -23,15 +23,12 @@ from trialrules._kleene import Outcome, all_of, any_of, at_least, negate
 from trialrules._latest import compare, in_window, newest, shown_bound
 from trialrules._measure import Judge, each_outcome, fmt, latest_outcome, make_match_judge, make_numeric_judge, snap
 from trialrules._patient import (
-    ONGOING_STATUS,
-    DerivedValue,
-    FunctionContext,
     PatientIndex,
-    age_in_years,
     describe_window,
     window_start,
 )
 from trialrules.errors import UnitError
+from trialrules.functions import DerivedValue, FunctionContext, last_day_applies
 from trialrules.models import (
     MET,
     NOT_MET,
@@ -51,13 +48,14 @@ from trialrules.models import (
     PatientRecord,
     RecordSearch,
     Rule,
-    ScreeningResult,
     Sex,
     Trial,
     ValueSet,
     Verdict,
     Window,
 )
+from trialrules.results import ScreeningResult
+from trialrules.statuses import CLINICAL_ACTIVE, NOT_HAPPENED, VERIFICATION_UNCONFIRMED
 from trialrules.terminology import Matcher
 
 
@@ -159,17 +157,6 @@ def _compile_derived(node: Derived, env: _CompileEnv) -> Compiled:
 # Record searches
 # --------------------------------------------------------------------------
 
-_SKIP_STATUS = {
-    "condition": frozenset({"refuted", "entered-in-error"}),
-    "allergy": frozenset({"refuted", "entered-in-error"}),
-    "medication": frozenset({"entered-in-error", "cancelled", "not-taken", "draft"}),
-    "procedure": frozenset({"entered-in-error", "not-done", "preparation"}),
-    "immunization": frozenset({"entered-in-error", "not-done"}),
-}
-#: verificationStatus values under which a diagnosis (or allergy) is neither present
-#: nor absent (CONTRACT.md section 5).
-UNCONFIRMED = frozenset({"provisional", "differential", "unconfirmed"})
-_ACTIVE = frozenset({"active", "recurrence", "relapse"})
 _RECORDS_ATTR = {"condition": "conditions", "medication": "medications", "procedure": "procedures",
                  "immunization": "immunizations", "allergy": "allergies"}
 
@@ -226,7 +213,7 @@ def assess_record(rec: Any, kind: str, include: Sequence[Matcher], exclude: Sequ
             if any(x.matches_any((*codes, *ingredients)) for x in exclude):
                 return None
             status = getattr(rec, "verification_status", None)
-            if status in UNCONFIRMED:
+            if status in VERIFICATION_UNCONFIRMED:
                 return RecordFinding(found.entry, f"its verificationStatus is {status}, neither present nor absent")
             return RecordFinding(found.entry, how=found.how)
         if found.cannot_judge and not cannot:
@@ -240,7 +227,7 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
     kind = node.record
     include = [env.matchers[n] for n in node.valuesets]
     exclude = [env.matchers[n] for n in node.exclude]
-    skip = _SKIP_STATUS[kind]
+    skip = NOT_HAPPENED[kind]
     window = node.window
     label = " or ".join((env.valuesets[n].title or n.replace("_", " ")) for n in node.valuesets)
     attr = _RECORDS_ATTR[kind]
@@ -269,7 +256,7 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
             shown = record_shown(rec, entry)
             clinical = getattr(rec, "clinical_status", None)
             begin, end = _period(rec, kind)
-            if need_active and clinical is not None and clinical not in _ACTIVE:
+            if need_active and clinical is not None and clinical not in CLINICAL_ACTIVE:
                 continue
             if need_active and clinical is None and end is not None and end <= ev.as_of:
                 continue
@@ -364,12 +351,10 @@ def _last_date(rec: Any, kind: str, begin: dt.date | None, end: dt.date | None, 
     An ongoing record (active condition or medication with no end) applies up to
     the as-of date; a finished one with no end date is only known on its start.
     """
-    if end is not None:
-        return min(end, as_of)
-    status = getattr(rec, "clinical_status", None) or getattr(rec, "status", None)
-    if kind in ("condition", "medication") and begin is not None and (status is None or status in ONGOING_STATUS):
-        return as_of
-    return begin
+    if kind in ("condition", "medication") and begin is not None:
+        status = getattr(rec, "clinical_status", None) or getattr(rec, "status", None)
+        return last_day_applies(begin, end, status, as_of)
+    return begin if end is None else min(end, as_of)
 
 
 # --------------------------------------------------------------------------
@@ -570,4 +555,4 @@ def window_from(days: int | None = None, weeks: int | None = None) -> Window:
     return Window(days=days, weeks=weeks)
 
 
-__all__ = ["CompiledTrial", "verdict_of", "age_in_years"]
+__all__ = ["CompiledTrial", "verdict_of"]
