@@ -245,8 +245,9 @@ def test_views_agree_with_the_reader_record_by_record(request, which):
     """Every Observation, Condition, medication and coding the reader kept is a view row of
     the same patient, and every view row the reader did not keep has a status it skips."""
     from trialrules import Engine
-    from trialrules.fhir.resources import OBSERVATION_SKIP, VERIFICATION_SKIP
     from trialrules.population.store import ingest
+    from trialrules.statuses import OBSERVATION_UNUSABLE as OBSERVATION_SKIP
+    from trialrules.statuses import VERIFICATION_NOT_PRESENT as VERIFICATION_SKIP
     from trialrules.terminology import system_uri
 
     store = ingest(request.getfixturevalue(which), Engine().registry)
