@@ -122,6 +122,7 @@ def spark_session(master: str | None = None) -> Any:
         # Workers judge patients with trialrules and its plugins: this interpreter has them.
         os.environ["PYSPARK_PYTHON"] = sys.executable
     builder = (builder.config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")  # stderr is the CLI's own
                .config("spark.sql.shuffle.partitions", "8")
                .config("spark.driver.memory", os.environ.get("TRIALRULES_SPARK_DRIVER_MEMORY", "1g")))
     _SPARK = builder.getOrCreate()
@@ -188,7 +189,7 @@ def check_engine(name: str) -> None:
     if name == "duckdb" and (importlib.util.find_spec("duckdb") is None or importlib.util.find_spec("pyarrow") is None):
         raise EngineUnavailable("--engine duckdb needs DuckDB: pip install 'trialrules[duckdb]'")
     if name == "spark":
-        if any(importlib.util.find_spec(m) is None for m in ("pyspark", "pyarrow", "sqlglot")):
+        if any(importlib.util.find_spec(m) is None for m in ("pyspark", "pyarrow", "sqlglot", "duckdb")):
             raise EngineUnavailable("--engine spark needs PySpark: pip install 'trialrules[spark]'")
         if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
             raise EngineUnavailable("--engine spark needs Java 17 (e.g. apt-get install openjdk-17-jre-headless)")
