@@ -137,3 +137,40 @@ def test_engine_needs_a_bulk_directory(capsys, tmp_path):
     code = cli.main(["screen", "--engine", "duckdb", str(bundle)])
     _, err = capsys.readouterr()
     assert 2 == code and "Bulk export directory" in err
+
+
+def _ends_unknown_export(folder: Path) -> Path:
+    """Courses and conditions whose end the record does not give (issue 21): an open
+    effectivePeriod or performedPeriod under each status, an abatement given only as text."""
+    folder.mkdir()
+    rows: dict[str, list[dict[str, object]]] = {"Patient": [], "MedicationStatement": [], "Procedure": [], "Condition": []}
+    for i, (status, start) in enumerate((s, d) for s in ("completed", "active", "stopped", "unknown")
+                                        for d in ("2025-11-01", "2026-01-05")):
+        pid, subject = f"p{i:02d}", {"reference": f"Patient/p{i:02d}"}
+        rows["Patient"].append({"resourceType": "Patient", "id": pid, "birthDate": "1960-01-01", "gender": "female"})
+        rows["MedicationStatement"].append({
+            "resourceType": "MedicationStatement", "id": f"m{i}", "status": status, "subject": subject,
+            "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": "L01XA02"}]},
+            "effectivePeriod": {"start": start}})
+        rows["Procedure"].append({
+            "resourceType": "Procedure", "id": f"r{i}", "status": "in-progress" if status == "active" else status,
+            "subject": subject, "code": {"coding": [{"system": "http://snomed.info/sct", "code": "108290001"}]},
+            "performedPeriod": {"start": start}})
+        rows["Condition"].append({
+            "resourceType": "Condition", "id": f"c{i}", "subject": subject, "onsetDateTime": "2015-01-01",
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C92.00"}]},
+            **({"abatementString": "2024"} if i % 2 else {})})
+    for name, items in rows.items():
+        (folder / f"{name}.ndjson").write_text("".join(json.dumps(r) + "\n" for r in items), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "csv"])
+def test_unknown_ends_alike_in_sql_and_python(capsys, tmp_path, fmt):
+    export = _ends_unknown_export(tmp_path / "export")
+    code, expected, _ = screen(capsys, export, "python", fmt)
+    got_code, got, _ = screen(capsys, export, "duckdb", fmt)
+    assert_same(expected, got, fmt)
+    assert code == got_code == 0
+    if fmt == "ndjson":
+        assert "ended on a day the record does not give" in expected
