@@ -124,11 +124,16 @@ def _loads(data: bytes | str) -> tuple[Any, str | None]:
         if doc is not _STANDARD:
             return doc, None
     try:
+        if type(data) is bytes:
+            # json.loads(data, parse_int=_int) step by step, with one decoder for every call
+            # (json.loads builds a new one whenever it is given an option: 1.5 µs a line)
+            return _DECODER.decode(data.decode(json.detect_encoding(data), "surrogatepass")), None
         return json.loads(data, parse_int=_int), None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None, describe_json_error(exc, data)
 
 
+_DECODER = json.JSONDecoder(parse_int=_int)
 _STANDARD = object()
 
 
