@@ -23,6 +23,7 @@ cyclic garbage collector paused (:mod:`trialrules._gc`).
 from __future__ import annotations
 
 import codecs
+import importlib
 import json
 from types import ModuleType
 from typing import Any
@@ -31,8 +32,8 @@ from trialrules import _gc
 from trialrules.limits import JSON_MAX_DEPTH, JSON_MAX_INT_DIGITS
 
 _orjson: ModuleType | None
-try:
-    import orjson as _orjson
+try:  # import_module: one declaration, whether or not orjson (and so its types) is installed
+    _orjson = importlib.import_module("orjson")
 except ImportError:  # optional (pyproject extra "fast"): the standard parser reads everything
     _orjson = None
 
