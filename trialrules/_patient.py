@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from attrs import field, frozen
 
-from trialrules._latest import When, compare, in_window, newest, sort_key, when_of
+from trialrules._latest import Candidate, When, compare, in_window, newest, newest_first, when_of
 from trialrules.models import Evidence, Observation, PatientRecord, Window
 from trialrules.terminology import Matcher, _normal_code, system_uri
 
@@ -75,6 +76,26 @@ def describe_window(window: Window | None, as_of: dt.date) -> str:
     return f"on or before {as_of.isoformat()}"
 
 
+class WindowAt:
+    """A rule's window at an as-of date: its first day and its words, worked out once per
+    as-of date rather than once per patient (a batch shares one as-of date)."""
+
+    __slots__ = ("window", "as_of", "start", "where")
+
+    def __init__(self, window: Window | None) -> None:
+        self.window = window
+        self.as_of: dt.date | None = None
+        self.start: dt.date | None = None
+        self.where = ""
+
+    def at(self, as_of: dt.date) -> WindowAt:
+        if as_of != self.as_of:
+            self.start = window_start(self.window, as_of)
+            self.where = describe_window(self.window, as_of)
+            self.as_of = as_of
+        return self
+
+
 def age_in_years(birth: dt.date, on: dt.date) -> int:
     """Completed years. Someone born on 29 February turns a year older on 1 March
     in common years (the day after 28 February), as ``date`` arithmetic gives."""
@@ -87,7 +108,7 @@ def age_in_years(birth: dt.date, on: dt.date) -> int:
 class PatientIndex:
     """One patient's record with observations indexed by code, built once per patient."""
 
-    __slots__ = ("record", "_by_code", "_cache", "_when", "_groups")
+    __slots__ = ("record", "_by_code", "_cache", "_when", "_groups", "_keyed", "_windows", "_newest")
 
     def __init__(self, record: PatientRecord) -> None:
         self.record = record
@@ -101,6 +122,9 @@ class PatientIndex:
         self._cache: dict[str, list[Observation]] = {}
         self._when: dict[int, When | None] = {}
         self._groups: dict[str, list[list[tuple[int, Any]]]] = {}
+        self._keyed: dict[str, list[tuple[int, list[tuple[int, Any]]]]] = {}
+        self._windows: dict[tuple[str, dt.date | None, dt.date], list[Candidate]] = {}
+        self._newest: dict[tuple[str, dt.date | None, dt.date], list[Candidate]] = {}
 
     def record_groups(self, attr: str) -> list[list[tuple[int, Any]]]:
         """The records of one kind (``conditions``...) grouped by what a value set judges them
@@ -114,7 +138,18 @@ class PatientIndex:
                 key = (rec.codes, getattr(rec, "ingredients", ()), getattr(rec, "verification_status", None))
                 by_key.setdefault(key, []).append((pos, rec))
             groups = self._groups[attr] = list(by_key.values())
+            self._keyed[attr] = [(_group_number(key), group) for key, group in by_key.items()]
         return groups
+
+    def keyed_groups(self, attr: str) -> list[tuple[int, list[tuple[int, Any]]]]:
+        """:meth:`record_groups` with a number for what each group is judged by, the same
+        number for the same codes in every patient of the process: a compiled search
+        remembers its judgement of a group by it (:func:`group_memo`)."""
+        keyed = self._keyed.get(attr)
+        if keyed is None:
+            self.record_groups(attr)
+            keyed = self._keyed[attr]
+        return keyed
 
     def when(self, obs: Observation) -> When | None:
         """Where the observation sits in time (:func:`trialrules._latest.when_of`), once."""
@@ -124,6 +159,24 @@ class PatientIndex:
         except KeyError:
             found = self._when[key] = when_of(obs)
             return found
+
+    def in_window(self, matcher: Matcher, start: dt.date | None, as_of: dt.date) -> list[Candidate]:
+        """:func:`trialrules._latest.in_window` over the value set's observations, once per
+        window: a concept asked twice (both branches of an ``if``, a derived value's input,
+        another trial) is placed in time once. The list is shared: do not change it."""
+        key = (matcher.name, start, as_of)
+        found = self._windows.get(key)
+        if found is None:
+            found = self._windows[key] = in_window(self.observations(matcher), start, as_of, self.when)
+        return found
+
+    def newest(self, matcher: Matcher, start: dt.date | None, as_of: dt.date) -> list[Candidate]:
+        """:func:`trialrules._latest.newest` of :meth:`in_window`, once per window (shared list)."""
+        key = (matcher.name, start, as_of)
+        found = self._newest.get(key)
+        if found is None:
+            found = self._newest[key] = newest(self.in_window(matcher, start, as_of), as_of)
+        return found
 
     def observations(self, matcher: Matcher) -> list[Observation]:
         """Observations whose code is in the value set, newest first (undated last), in an
@@ -140,9 +193,25 @@ class PatientIndex:
             for key in matcher.exact:
                 for obs in self._by_code.get(key, ()):
                     found[id(obs)] = obs
-        ordered = sorted(found.values(), key=lambda o: sort_key(o, self.when(o)))
+        ordered = newest_first(found.values(), self.when)
         self._cache[matcher.name] = ordered
         return ordered
+
+
+_GROUP_NUMBERS: dict[Any, int] = {}
+_NEXT_NUMBER = itertools.count()
+#: Distinct (codes, ingredients, verificationStatus) remembered before the table starts
+#: afresh; numbers are never reused, so a memo keyed by an old number is only stale, never wrong.
+GROUP_MEMO_LIMIT = 100_000
+
+
+def _group_number(key: Any) -> int:
+    number = _GROUP_NUMBERS.get(key)
+    if number is None:
+        if len(_GROUP_NUMBERS) >= GROUP_MEMO_LIMIT:
+            _GROUP_NUMBERS.clear()
+        number = _GROUP_NUMBERS[key] = next(_NEXT_NUMBER)
+    return number
 
 
 @frozen
@@ -184,8 +253,7 @@ class FunctionContext:
         newest first. To judge a value, use :meth:`latest`: it does not skip the newest
         result when that one cannot be judged."""
         start = window_start(window, self.as_of)
-        return [c.obs for c in in_window(self.index.observations(self.matchers[concept]), start, self.as_of,
-                                          self.index.when) if c.certain]
+        return [c.obs for c in self.index.in_window(self.matchers[concept], start, self.as_of) if c.certain]
 
     def latest(
         self, concept: str, window: Window | int | None, read: Callable[[Observation], tuple[Any, str]],
@@ -204,8 +272,7 @@ class FunctionContext:
         start = window_start(window, self.as_of)
         name = self.matchers[concept].name.replace("_", " ")
         where = describe_window(window, self.as_of)
-        chosen = newest(in_window(self.index.observations(self.matchers[concept]), start, self.as_of,
-                                  self.index.when), self.as_of)
+        chosen = self.index.newest(self.matchers[concept], start, self.as_of)
         results = tuple(c.obs for c in chosen)
         if not chosen:
             return Latest(None, results, f"no {name} result {where}")
