@@ -26,10 +26,10 @@ from trialrules.models import (
     InputFailure,
     PatientRecord,
     Quantity,
-    ScreeningResult,
     Trial,
 )
 from trialrules.plugin import hookimpl
+from trialrules.results import ScreeningResult
 
 __all__ = [
     "Coding",

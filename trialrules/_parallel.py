@@ -21,7 +21,8 @@ from typing import Any
 
 from trialrules._patient import PatientIndex
 from trialrules.evaluator import CompiledTrial
-from trialrules.models import PatientRecord, ScreeningResult
+from trialrules.models import PatientRecord
+from trialrules.results import ScreeningResult
 
 #: Patients sent to a worker at once: large enough that the pickling round trip is a small
 #: part of the work, small enough that the output starts soon.

@@ -16,9 +16,10 @@ from trialrules.errors import InputError, PluginError, ScreeningDateError, Unkno
 from trialrules.evaluator import CompiledTrial
 from trialrules.fhir import jsonfile
 from trialrules.limits import AS_OF_MAX, AS_OF_MIN
-from trialrules.models import InputFailure, PatientRecord, ScreeningResult, Trial
+from trialrules.models import InputFailure, PatientRecord, Trial
 from trialrules.plugin import get_plugin_manager
 from trialrules.registry import Registry, build_registry, valueset_lookup
+from trialrules.results import ScreeningResult
 from trialrules.terminology import compile_valueset
 
 

@@ -24,7 +24,8 @@ from trialrules._parallel import available_cores
 from trialrules.api import Engine, read_patients
 from trialrules.errors import InputError, TrialRulesError, internal_error
 from trialrules.limits import AS_OF_MAX, AS_OF_MIN
-from trialrules.models import InputFailure, ScreeningResult
+from trialrules.models import InputFailure
+from trialrules.results import ScreeningResult
 
 
 class UsageError(Exception):

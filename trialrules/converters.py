@@ -2,14 +2,14 @@
 The project's one cattrs converter.
 
 It structures rule files and patient records (after schema validation) and
-unstructures results to the JSON of CONTRACT.md. cattrs' global converter is
+serialises screening results to the JSON of CONTRACT.md (``screening_result_to_dict``). cattrs' global converter is
 never used: this one forbids extra keys and reports every problem with its path.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
@@ -32,11 +32,13 @@ from trialrules.models import (
     Quantity,
     RecordSearch,
     Rule,
-    ScreeningResult,
     Sex,
     Value,
     Window,
 )
+
+if TYPE_CHECKING:  # annotations only: results.py calls this module, not the other way round
+    from trialrules.results import ScreeningResult
 
 converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
 
@@ -107,9 +109,18 @@ _criterion_result_default = make_dict_unstructure_fn(
     CriterionResult, converter, criteria=override(omit_if_default=True)
 )
 converter.register_unstructure_hook(CriterionResult, _criterion_result_default)
-converter.register_unstructure_hook(
-    ScreeningResult, make_dict_unstructure_fn(ScreeningResult, converter, definition=override(omit=True))
-)
+
+
+def screening_result_to_dict(result: ScreeningResult) -> dict[str, Any]:
+    """The JSON object of CONTRACT.md section 2 for one screening result (keys in this
+    order; the compiled trial in ``result.definition`` is not part of it)."""
+    return {
+        "patient": result.patient,
+        "trial": result.trial,
+        "as_of": result.as_of.isoformat(),
+        "verdict": result.verdict,
+        "criteria": [_criterion_result_default(c) for c in result.criteria],
+    }
 
 # -- rules ----------------------------------------------------------------
 

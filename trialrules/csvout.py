@@ -5,7 +5,12 @@ coordinators and spreadsheets. Every engine writes through :func:`csv_row`.
 
 from __future__ import annotations
 
-from trialrules.models import MET, NOT_MET, UNKNOWN, ScreeningResult
+from typing import TYPE_CHECKING
+
+from trialrules.models import MET, NOT_MET, UNKNOWN
+
+if TYPE_CHECKING:  # annotations only (results.py imports the views; csvout is one)
+    from trialrules.results import ScreeningResult
 
 CSV_HEADER = ("patient", "trial", "as_of", "verdict", "blocking", "unknown")
 

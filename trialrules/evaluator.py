@@ -52,13 +52,13 @@ from trialrules.models import (
     PatientRecord,
     RecordSearch,
     Rule,
-    ScreeningResult,
     Sex,
     Trial,
     ValueSet,
     Verdict,
     Window,
 )
+from trialrules.results import ScreeningResult
 from trialrules.terminology import Matcher
 
 

@@ -1,5 +1,6 @@
 """
-The data model: patient records, rule trees, trials and screening results.
+The data model: patient records, rule trees, trials and the parts of a screening
+result (evidence, criterion results; the whole result is ``results.ScreeningResult``).
 
 Every class is a frozen, slotted attrs class. Structuring from files and
 unstructuring to JSON goes through the one converter in ``converters.py``.
@@ -586,64 +587,6 @@ class CriterionResult:
     reason: str
     evidence: tuple[Evidence, ...] = ()
     criteria: tuple[CriterionResult, ...] = ()
-
-
-@frozen
-class ScreeningResult:
-    """The screening of one patient against one trial at one as-of date."""
-
-    patient: str
-    trial: str
-    as_of: dt.date
-    verdict: Verdict
-    criteria: tuple[CriterionResult, ...]
-    #: The compiled trial that produced this result (not part of the JSON): the
-    #: views read the rule definitions from it to say what data a to-do item needs.
-    definition: Any = field(default=None, eq=False, repr=False)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickles travel without the compiled trial (closures do not pickle); the views
-        # then fall back to the reasons alone.
-        return (ScreeningResult, (self.patient, self.trial, self.as_of, self.verdict, self.criteria))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object of CONTRACT.md section 2."""
-        from trialrules.converters import converter
-
-        out: dict[str, Any] = converter.unstructure(self)
-        return out
-
-    def unknown_criteria(self) -> list[CriterionResult]:
-        """Every top-level criterion still unknown (see :meth:`todo` for the leaves)."""
-        return [c for c in self.criteria if c.result == UNKNOWN]
-
-    def blocking(self) -> list[CriterionResult]:
-        """The deepest criteria that make the patient ineligible (empty unless ineligible).
-
-        .. versionadded:: 0.2
-        """
-        from trialrules.views.todo import blocking
-
-        return blocking(self)
-
-    def todo(self) -> dict[str, list[Any]]:
-        """The coordinator's to-do list: unknown leaf criteria, by what resolves them.
-
-        Returns:
-            ``{"data": [TodoItem...], "person": [TodoItem...]}``: data to obtain (which
-            test, dated within which window) and decisions only a person can attest.
-
-        .. versionadded:: 0.2
-        """
-        from trialrules.views.todo import todo
-
-        return todo(self)
-
-    def _repr_html_(self) -> str:
-        """The HTML screening view, for notebooks."""
-        from trialrules.views.html import render_fragment
-
-        return render_fragment([self])
 
 
 @frozen

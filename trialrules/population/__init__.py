@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from trialrules.api import Engine
-from trialrules.models import InputFailure, PatientRecord, ScreeningResult, evolve
+from trialrules.models import InputFailure, PatientRecord, evolve
 from trialrules.population.backends import (
     ENGINES,
     EngineUnavailable,
@@ -37,6 +37,7 @@ from trialrules.population.backends import (
 )
 from trialrules.population.store import Store, ingest
 from trialrules.registry import valueset_lookup
+from trialrules.results import ScreeningResult
 from trialrules.terminology import Matcher, compile_valueset
 
 __all__ = ["ENGINES", "EngineUnavailable", "check_engine", "Store", "ingest", "population_records", "engine_note"]

@@ -12,10 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from trialrules.models import CriterionResult, Evidence, InputFailure, ScreeningResult
+from trialrules.models import CriterionResult, Evidence, InputFailure
 from trialrules.views.todo import Mark, TodoItem, blocking, mark, todo
+
+if TYPE_CHECKING:  # annotations only: results.py calls the views, not the other way round
+    from trialrules.results import ScreeningResult
 
 _VERDICT = {"eligible": "Eligible", "ineligible": "Ineligible", "needs_review": "Needs review"}
 _SYMBOL: dict[Mark, str] = {"favourable": "✓", "unfavourable": "✗", "unknown": "?"}

@@ -14,12 +14,15 @@ import os
 import shutil
 import textwrap
 from collections.abc import Iterable
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from attrs import frozen
 
-from trialrules.models import CriterionResult, ScreeningResult
+from trialrules.models import CriterionResult
 from trialrules.views.todo import Mark, TodoItem, blocking, mark, todo
+
+if TYPE_CHECKING:  # annotations only: results.py calls the views, not the other way round
+    from trialrules.results import ScreeningResult
 
 _SYMBOL: dict[Mark, str] = {"favourable": "✓", "unfavourable": "✗", "unknown": "?"}
 _COLOUR: dict[str, str] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 from attrs import frozen
@@ -29,10 +29,12 @@ from trialrules.models import (
     Not,
     RecordSearch,
     Rule,
-    ScreeningResult,
     ValueSet,
     Window,
 )
+
+if TYPE_CHECKING:  # annotations only: results.py calls the views, not the other way round
+    from trialrules.results import ScreeningResult
 
 Mark = Literal["favourable", "unfavourable", "unknown"]
 
