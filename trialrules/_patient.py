@@ -105,6 +105,19 @@ def age_in_years(birth: dt.date, on: dt.date) -> int:
     return years
 
 
+_CODE_KEYS: dict[tuple[str | None, str], tuple[str | None, str]] = {}
+
+
+def _code_key(raw: tuple[str | None, str]) -> tuple[str | None, str]:
+    """(canonical system, normalised code) of a coding's (system, code), remembered."""
+    system = system_uri(raw[0])
+    key = (system, _normal_code(system, raw[1]))
+    if len(_CODE_KEYS) >= 100_000:
+        _CODE_KEYS.clear()
+    _CODE_KEYS[raw] = key
+    return key
+
+
 class PatientIndex:
     """One patient's record with observations indexed by code, built once per patient."""
 
@@ -113,12 +126,16 @@ class PatientIndex:
     def __init__(self, record: PatientRecord) -> None:
         self.record = record
         self._by_code: dict[tuple[str | None, str], list[Observation]] = {}
+        keys = _CODE_KEYS
         for obs in record.observations:
             if obs.status in IGNORED_OBSERVATION_STATUS:
                 continue
             for coding in obs.codes:
-                system = system_uri(coding.system)
-                self._by_code.setdefault((system, _normal_code(system, coding.code)), []).append(obs)
+                raw = (coding.system, coding.code)
+                key = keys.get(raw)
+                if key is None:
+                    key = _code_key(raw)
+                self._by_code.setdefault(key, []).append(obs)
         self._cache: dict[str, list[Observation]] = {}
         self._when: dict[int, When | None] = {}
         self._groups: dict[str, list[list[tuple[int, Any]]]] = {}

@@ -253,6 +253,7 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
     # by the process-wide group number: a patient's records are judged once per distinct
     # coding across the whole batch, not once per patient.
     judged: dict[int, RecordFinding | None] = {}
+    absent: list[Any] = [None, None]  # [as-of date, the outcome when no record matches]
 
     def run(ev: Evaluation) -> Outcome:
         at = at_window.at(ev.as_of)
@@ -274,7 +275,9 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
             if finding is not None:
                 matched.extend((pos, rec, finding) for pos, rec in group)
         if not matched:
-            return search_outcome(node, label, window, ev.as_of, (), (), (), at.where)
+            if absent[0] != ev.as_of:
+                absent[:] = [ev.as_of, search_outcome(node, label, window, ev.as_of, (), (), (), at.where)]
+            return absent[1]  # type: ignore[no-any-return]
         matched.sort(key=lambda m: m[0])  # the records' own order
         for _, rec, finding in matched:
             status = getattr(rec, "verification_status", None)
@@ -397,16 +400,30 @@ def _last_date(rec: Any, kind: str, begin: dt.date | None, end: dt.date | None, 
 # --------------------------------------------------------------------------
 
 
+def _attestation_outcomes(key: str) -> dict[bool | None, Outcome]:
+    """The three outcomes of an attestation: answered true, false, or not at all."""
+    return {
+        None: Outcome(UNKNOWN, (f"awaits a person's attestation ({key}); only a person can decide it",)),
+        True: Outcome(MET, (f"attested true ({key})",)),
+        False: Outcome(NOT_MET, (f"attested false ({key})",)),
+    }
+
+
 def _compile_attestation(node: Attestation) -> Compiled:
     fixed = node.id
+    # (trial id, attestation key) -> (qualified key, the three outcomes): built once, not per patient
+    known: dict[tuple[str, str], tuple[str, dict[bool | None, Outcome]]] = {}
 
     def run(ev: Evaluation) -> Outcome:
         key = fixed or ev.criterion_id
+        found = known.get((ev.trial_id, key))
+        if found is None:
+            found = known[(ev.trial_id, key)] = (f"{ev.trial_id}:{key}", _attestation_outcomes(key))
         attestations = ev.index.record.attestations
-        answer = attestations.get(f"{ev.trial_id}:{key}", attestations.get(key))
+        answer = attestations.get(found[0], attestations.get(key))
         if answer is None:
-            return Outcome(UNKNOWN, (f"awaits a person's attestation ({key}); only a person can decide it",))
-        return Outcome(MET if answer else NOT_MET, (f"attested {'true' if answer else 'false'} ({key})",))
+            return found[1][None]
+        return found[1][bool(answer)]
 
     return run
 
@@ -414,11 +431,17 @@ def _compile_attestation(node: Attestation) -> Compiled:
 def _compile_sex(node: Sex) -> Compiled:
     wanted = node.sex
 
+    unstated = Outcome(UNKNOWN, (f"the record does not state the patient's sex as {wanted} or otherwise",))
+    stated = {sex: Outcome(MET if sex == wanted else NOT_MET, (f"sex is {sex}",)) for sex in ("female", "male")}
+
     def run(ev: Evaluation) -> Outcome:
         sex = ev.index.record.sex
         if sex in (None, "unknown", "other"):
-            return Outcome(UNKNOWN, (f"the record does not state the patient's sex as {wanted} or otherwise",))
-        return Outcome(MET if sex == wanted else NOT_MET, (f"sex is {sex}",))
+            return unstated
+        found = stated.get(sex)
+        if found is None:
+            return Outcome(MET if sex == wanted else NOT_MET, (f"sex is {sex}",))
+        return found
 
     return run
 
@@ -563,11 +586,17 @@ class CompiledCriterion:
 
 def _sentence(outcome: Outcome) -> str:
     reasons = outcome.reasons
-    if len(reasons) == 1 and reasons[0]:
+    if len(reasons) == 1:
         text = reasons[0]
+    elif "" in reasons:
+        text = "; ".join([r for r in reasons if r])
     else:
-        text = "; ".join(r for r in reasons if r) or _SAID[outcome.result]
-    text = text[0].upper() + text[1:]
+        text = "; ".join(reasons)
+    if not text:
+        text = _SAID[outcome.result]
+    first = text[0]
+    if first != first.upper():
+        text = first.upper() + text[1:]
     return text if text.endswith(".") else text + "."
 
 
