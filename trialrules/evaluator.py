@@ -584,7 +584,22 @@ class CompiledCriterion:
         return Outcome(value, tuple(dict.fromkeys(reasons)), unique(tuple(evidence)))
 
 
+_SENTENCES: dict[tuple[tuple[str, ...], str], str] = {}
+
+
 def _sentence(outcome: Outcome) -> str:
+    """The criterion's reason: its outcome's reasons joined, as one sentence. Remembered:
+    most criteria of most patients say the same few things (attested, no record of ...)."""
+    key = (outcome.reasons, outcome.result)
+    found = _SENTENCES.get(key)
+    if found is None:
+        if len(_SENTENCES) >= 4096:
+            _SENTENCES.clear()
+        found = _SENTENCES[key] = _sentence_of(outcome)
+    return found
+
+
+def _sentence_of(outcome: Outcome) -> str:
     reasons = outcome.reasons
     if len(reasons) == 1:
         text = reasons[0]
