@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from trialrules import Engine, PatientRecord
 from trialrules._patient import PatientIndex
 from trialrules.converters import converter
-from trialrules.evaluator import CompiledTrial, Evaluation, FunctionContext
+from trialrules.evaluator import CompiledTrial, Evaluation
+from trialrules.functions import FunctionContext
 
 LOINC = "http://loinc.org"
 # (LOINC, unit, low, high, ULN or None)

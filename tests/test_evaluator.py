@@ -321,15 +321,17 @@ class TestDerivedAgainstReference:
             from trialrules.builtins import cockcroft_gault
             engine = engine_for(write_trial(rules_root, {"inclusion/inc01_x": 'id: inc01_x\ntext: t\nrule: {const: {result: met}}\n'}))
             compiled = engine.compiled("mini")
-            from trialrules._patient import FunctionContext, PatientIndex
+            from trialrules._patient import PatientIndex
+            from trialrules.functions import FunctionContext
             ctx = FunctionContext(rec, AS_OF, PatientIndex(rec), compiled.matchers)
 
             assert math.isclose(float(row["expected"]), cockcroft_gault(ctx, {}).value, rel_tol=1e-5), row
 
     def test_qtcf(self, rules_root):
         """QTcF (Fridericia) from QT and heart rate matches the reference rows."""
-        from trialrules._patient import FunctionContext, PatientIndex
+        from trialrules._patient import PatientIndex
         from trialrules.builtins import qtcf
+        from trialrules.functions import FunctionContext
 
         rows = [r for r in _reference_rows("QTcF_ms")]
         engine = engine_for(write_trial(rules_root, {"inclusion/inc01_x": 'id: inc01_x\ntext: t\nrule: {const: {result: met}}\n'}))

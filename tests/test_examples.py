@@ -39,7 +39,7 @@ def native_examples() -> list[tuple[str, Path]]:
 @pytest.fixture(scope="module")
 def engine():
     e = trialrules.Engine()
-    missing = {t for t, _ in native_examples()} - set(e.registry.trials)
+    missing = {t for t, _ in native_examples()} - set(e.installed.trials)
     if missing:
         pytest.skip(f"trial plugins not installed: {sorted(missing)}")
     return e

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from trialrules._patient import DerivedValue, FunctionContext, last_day_applies
 from trialrules.api import Engine, read_patients
 from trialrules.errors import (
     InputError,
@@ -19,6 +18,7 @@ from trialrules.errors import (
     UnitError,
     UnknownTrialError,
 )
+from trialrules.functions import DerivedValue, FunctionContext, last_day_applies
 from trialrules.models import (
     Coding,
     CriterionResult,

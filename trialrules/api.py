@@ -6,21 +6,22 @@ The Python API for integrators (CONTRACT.md section 6): ``Engine`` and
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import sys
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from trialrules._parallel import screen_records
 from trialrules.errors import InputError, PluginError, ScreeningDateError, UnknownTrialError, internal_error
 from trialrules.evaluator import CompiledTrial
 from trialrules.fhir import jsonfile
+from trialrules.installed import InstalledTrials, load_trials
 from trialrules.limits import AS_OF_MAX, AS_OF_MIN
-from trialrules.models import InputFailure, PatientRecord, Trial
+from trialrules.models import InputFailure, PatientRecord, Trial, ValueSet
 from trialrules.plugin import get_plugin_manager
-from trialrules.registry import Registry, build_registry, valueset_lookup
+from trialrules.registry import Registry, collect_registrations, valueset_lookup
 from trialrules.results import ScreeningResult
-from trialrules.terminology import compile_valueset
+from trialrules.suggest import did_you_mean
+from trialrules.terminology import Matcher, compile_valueset, valueset_key
 
 
 class Engine:
@@ -38,18 +39,24 @@ class Engine:
         self.plugin_manager, problems = get_plugin_manager(
             load_entrypoints=load_entrypoints, extra=tuple(plugins)
         )
-        self.registry: Registry = build_registry(self.plugin_manager, problems)
+        #: what the plugins registered (value sets, functions, adapters, rules directories)
+        self.registry: Registry = collect_registrations(self.plugin_manager, problems)
+        #: the trials loaded from the registered rules directories
+        self.installed: InstalledTrials = load_trials(self.registry)
         self._compiled: dict[str, CompiledTrial] = {}
+        #: compiled value sets by content (terminology.valueset_key), shared by the trials
+        #: that hold the same set, so a patient's index finds a set's observations once
+        self._matchers: dict[tuple[object, ...], Matcher] = {}
 
     @property
     def problems(self) -> list[PluginError]:
         """Problems met while loading plugins and their rule files."""
-        return self.registry.problems
+        return self.registry.problems + self.installed.problems
 
     @property
     def trials(self) -> list[Trial]:
         """Every trial loaded, by id."""
-        return [self.registry.trials[k] for k in sorted(self.registry.trials)]
+        return [self.installed.trials[k] for k in sorted(self.installed.trials)]
 
     def trial(self, trial_id: str) -> Trial:
         """The trial for an id or alias (case-insensitive).
@@ -57,11 +64,10 @@ class Engine:
         Raises:
             UnknownTrialError: no installed plugin provides it.
         """
-        trial = self.registry.resolve_trial(trial_id)
+        trial = self.installed.resolve_trial(trial_id)
         if trial is None:
-            known = sorted(self.registry.trials) + sorted(self.registry.aliases)
-            close = difflib.get_close_matches(trial_id.lower(), known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; installed: {', '.join(sorted(self.registry.trials)) or 'none'}"
+            known = sorted(self.installed.trials) + sorted(self.installed.aliases)
+            hint = did_you_mean(trial_id.lower(), known) or f"; installed: {', '.join(sorted(self.installed.trials)) or 'none'}"
             raise UnknownTrialError(f"unknown trial {trial_id!r}{hint}")
         return trial
 
@@ -70,9 +76,16 @@ class Engine:
         trial = self.trial(trial_id)
         if trial.id not in self._compiled:
             lookup = valueset_lookup(self.registry, trial)
-            matchers = {name: compile_valueset(vs, lookup) for name, vs in lookup.items()}
+            matchers = {name: self._matcher(vs, lookup) for name, vs in lookup.items()}
             self._compiled[trial.id] = CompiledTrial(trial, lookup, matchers, self.registry.functions)
         return self._compiled[trial.id]
+
+    def _matcher(self, vs: ValueSet, lookup: Mapping[str, ValueSet]) -> Matcher:
+        key = valueset_key(vs, lookup)
+        found = self._matchers.get(key)
+        if found is None:
+            found = self._matchers[key] = compile_valueset(vs, lookup)
+        return found
 
     def screen(
         self,
@@ -113,7 +126,7 @@ class Engine:
         if not AS_OF_MIN <= as_of <= AS_OF_MAX:
             raise ScreeningDateError(f"as_of {as_of} is outside the dates trialrules screens on "
                                      f"({AS_OF_MIN} to {AS_OF_MAX})")
-        compiled = [self.compiled(t) for t in (trials if trials is not None else sorted(self.registry.trials))]
+        compiled = [self.compiled(t) for t in (trials if trials is not None else sorted(self.installed.trials))]
         hook = self.plugin_manager.hook.trialrules_screening_finish
         for record, outcome in screen_records(patients, compiled, as_of, jobs):
             if not isinstance(outcome, Exception):
@@ -133,7 +146,7 @@ def _default_registry() -> Registry:
     global _REGISTRY
     if _REGISTRY is None:
         pm, problems = get_plugin_manager(load_entrypoints=False)
-        _REGISTRY = build_registry(pm, problems)
+        _REGISTRY = collect_registrations(pm, problems)
     return _REGISTRY
 
 

@@ -22,9 +22,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules._patient import add_months
+from trialrules.calendar_arithmetic import add_months
 from trialrules.errors import TrialRulesError
 from trialrules.models import Arm, ArmWindow, Dose, DoseAnchor, Escalation, Schedule, Trial
+from trialrules.plugin import plugin_label
 
 NOT_STATED = "not stated in the protocol"
 ASSUMED = "(assumption: not in the protocol text)"
@@ -423,11 +424,9 @@ def describe_escalation(escalation: Escalation) -> str:
 def plugin_lines(pm: Any, trial: Trial, arm: Arm, first_dose: dt.date, weight_kg: float | None,
                  parameters: Mapping[str, str]) -> PlanLines:
     """Extra lines from the hook implementations of the plugin that provides ``trial`` only."""
-    from trialrules.registry import _plugin_label
-
     lines: PlanLines = []
     for impl in reversed(pm.hook.trialrules_plan_arm.get_hookimpls()):
-        if _plugin_label(pm, impl.plugin) != trial.plugin:
+        if plugin_label(pm, impl.plugin) != trial.plugin:
             continue
         extra = impl.function(trial=trial, arm=arm, first_dose=first_dose, weight_kg=weight_kg, parameters=dict(parameters))
         lines.extend(extra or [])

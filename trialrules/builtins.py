@@ -16,9 +16,10 @@ from typing import Any
 from trialrules import units
 from trialrules._latest import when_of
 from trialrules._measure import evidence_of
-from trialrules._patient import DerivedValue, FunctionContext, Latest, age_in_years
+from trialrules.calendar_arithmetic import age_in_completed_months, age_in_years
 from trialrules.converters import converter
 from trialrules.errors import RuleFileError, UnitError
+from trialrules.functions import DerivedValue, FunctionContext, Latest
 from trialrules.loader import parse_file
 from trialrules.models import Evidence, Observation, Quantity, ValueSet, Window
 from trialrules.plugin import hookimpl
@@ -203,10 +204,7 @@ def age_months(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
     birth = ctx.patient.birth_date
     if birth is None:
         return DerivedValue(None, reason="the record has no birth date")
-    months = (ctx.as_of.year - birth.year) * 12 + ctx.as_of.month - birth.month
-    if ctx.as_of.day < birth.day:
-        months -= 1
-    return DerivedValue(months, None, (_patient_evidence(ctx),), f"born {birth.isoformat()}")
+    return DerivedValue(age_in_completed_months(birth, ctx.as_of), None, (_patient_evidence(ctx),), f"born {birth.isoformat()}")
 
 
 def cockcroft_gault(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:

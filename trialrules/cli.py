@@ -350,7 +350,7 @@ def _population(args: argparse.Namespace, engine: Engine, trial_ids: list[str] |
     for name in args.inputs:
         if not Path(name).is_dir():
             raise UsageError(f"--engine {args.engine} screens a Bulk export directory; {name!r} is not one")
-    ids = trial_ids if trial_ids is not None else sorted(engine.registry.trials)
+    ids = trial_ids if trial_ids is not None else sorted(engine.installed.trials)
     if not args.quiet:
         print(f"trialrules screen: {engine_note(engine, ids, args.engine)}", file=sys.stderr)
 

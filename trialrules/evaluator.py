@@ -24,15 +24,12 @@ from trialrules._latest import compare, shown_bound
 from trialrules._measure import Judge, each_outcome, fmt, latest_outcome, make_match_judge, make_numeric_judge, snap
 from trialrules._patient import (
     GROUP_MEMO_LIMIT,
-    ONGOING_STATUS,
-    DerivedValue,
-    FunctionContext,
     PatientIndex,
     WindowAt,
-    age_in_years,
     describe_window,
 )
 from trialrules.errors import UnitError
+from trialrules.functions import DerivedValue, FunctionContext
 from trialrules.models import (
     MET,
     NOT_MET,
@@ -59,6 +56,7 @@ from trialrules.models import (
     Window,
 )
 from trialrules.results import ScreeningResult
+from trialrules.statuses import CLINICAL_ACTIVE, NOT_HAPPENED, ONGOING, VERIFICATION_UNCONFIRMED
 from trialrules.terminology import Matcher
 
 
@@ -160,17 +158,6 @@ def _compile_derived(node: Derived, env: _CompileEnv) -> Compiled:
 # Record searches
 # --------------------------------------------------------------------------
 
-_SKIP_STATUS = {
-    "condition": frozenset({"refuted", "entered-in-error"}),
-    "allergy": frozenset({"refuted", "entered-in-error"}),
-    "medication": frozenset({"entered-in-error", "cancelled", "not-taken", "draft"}),
-    "procedure": frozenset({"entered-in-error", "not-done", "preparation"}),
-    "immunization": frozenset({"entered-in-error", "not-done"}),
-}
-#: verificationStatus values under which a diagnosis (or allergy) is neither present
-#: nor absent (CONTRACT.md section 5).
-UNCONFIRMED = frozenset({"provisional", "differential", "unconfirmed"})
-_ACTIVE = frozenset({"active", "recurrence", "relapse"})
 _RECORDS_ATTR = {"condition": "conditions", "medication": "medications", "procedure": "procedures",
                  "immunization": "immunizations", "allergy": "allergies"}
 
@@ -227,7 +214,7 @@ def assess_record(rec: Any, kind: str, include: Sequence[Matcher], exclude: Sequ
             if any(x.matches_any((*codes, *ingredients)) for x in exclude):
                 return None
             status = getattr(rec, "verification_status", None)
-            if status in UNCONFIRMED:
+            if status in VERIFICATION_UNCONFIRMED:
                 return RecordFinding(found.entry, f"its verificationStatus is {status}, neither present nor absent")
             return RecordFinding(found.entry, how=found.how)
         if found.cannot_judge and not cannot:
@@ -241,7 +228,7 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
     kind = node.record
     include = [env.matchers[n] for n in node.valuesets]
     exclude = [env.matchers[n] for n in node.exclude]
-    skip = _SKIP_STATUS[kind]
+    skip = NOT_HAPPENED[kind]
     window = node.window
     label = " or ".join((env.valuesets[n].title or n.replace("_", " ")) for n in node.valuesets)
     attr = _RECORDS_ATTR[kind]
@@ -287,7 +274,7 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
             shown = record_shown(rec, entry)
             clinical = getattr(rec, "clinical_status", None)
             begin, end = _period(rec, kind)
-            if need_active and clinical is not None and clinical not in _ACTIVE:
+            if need_active and clinical is not None and clinical not in CLINICAL_ACTIVE:
                 continue
             if need_active and clinical is None and end is not None and end <= ev.as_of:
                 continue
@@ -390,7 +377,7 @@ def _last_date(rec: Any, kind: str, begin: dt.date | None, end: dt.date | None, 
     if end is not None:
         return min(end, as_of)
     status = getattr(rec, "clinical_status", None) or getattr(rec, "status", None)
-    if kind in ("condition", "medication") and begin is not None and (status is None or status in ONGOING_STATUS):
+    if kind in ("condition", "medication") and begin is not None and (status is None or status in ONGOING):
         return as_of
     return begin
 
@@ -671,4 +658,4 @@ def window_from(days: int | None = None, weeks: int | None = None) -> Window:
     return Window(days=days, weeks=weeks)
 
 
-__all__ = ["CompiledTrial", "verdict_of", "age_in_years"]
+__all__ = ["CompiledTrial", "verdict_of"]

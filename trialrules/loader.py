@@ -6,10 +6,9 @@ into a ``Trial``.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cattrs
 
@@ -26,10 +25,9 @@ from trialrules.models import (
     Trial,
     ValueSet,
 )
+from trialrules.registry import Registry
 from trialrules.schema import RuleProblem
-
-if TYPE_CHECKING:
-    from trialrules.registry import Registry
+from trialrules.suggest import did_you_mean
 
 _DEFS = "trial-rules.schema.json#/$defs/"
 _SEARCH_NODES = ("condition", "medication", "procedure", "immunization", "allergy")
@@ -131,8 +129,6 @@ def rule_files(rules_dir: Path) -> Iterator[tuple[Path, str]]:
 
 def load_trial(rules_dir: Path, registry: Registry | None = None, *, plugin: str | None = None) -> Trial:
     """Load and validate a trial; raise RuleFileError listing every problem."""
-    from trialrules.registry import Registry
-
     registry = registry or Registry()
     problems: list[RuleProblem] = []
     if not (rules_dir / "trial.yaml").exists():
@@ -318,8 +314,7 @@ def _convertible(source: str, target: str, molar_mass: Any, valence: Any = None)
 
 def _unknown(what: str, name: str, known: set[str]) -> str:
     message = f"unknown {what} {name!r}"
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    return message + (f"; did you mean {close[0]!r}?" if close else "")
+    return message + did_you_mean(name, known)
 
 
 class _RuleChecker:

@@ -68,25 +68,26 @@ def get_plugin_manager(
                 continue
             dist = ep.dist.name if ep.dist else ep.name
             try:
-                plugin = ep.load()
+                # pluggy's own loader, one entry point at a time: it records the distribution
+                # (list_plugin_distinfo), and a plugin that raises is reported, not fatal.
+                pm.load_setuptools_entrypoints("trialrules", name=ep.name)
             except Exception as exc:  # a broken plugin must not take the others down
+                if pm.has_plugin(ep.name):  # registered, then refused by a hook check
+                    pm.unregister(name=ep.name)
                 problems.append(
                     PluginError(f"plugin {dist}: cannot be loaded: {exc}", plugin=dist)
                 )
                 continue
-            pm.register(plugin, name=ep.name)
-            if ep.dist:
-                pm._plugin_distinfo.append((plugin, ep.dist))  # type: ignore[arg-type]
     for obj in extra:
         pm.register(obj)
     pm.check_pending()
     return pm, problems
 
 
-def plugin_distribution(pm: pluggy.PluginManager, plugin: object) -> str:
-    """The distribution name and version that provided a plugin object."""
+def plugin_label(pm: pluggy.PluginManager, plugin: object) -> str:
+    """How errors and ``Trial.plugin`` name a plugin object: its distribution's name, else
+    the name it was registered under."""
     for obj, dist in pm.list_plugin_distinfo():
         if obj is plugin:
-            return f"{dist.project_name} {dist.version}"
-    name = pm.get_name(plugin) or "?"
-    return "trialrules (built-in)" if name.startswith("trialrules.") else name
+            return str(dist.project_name)
+    return pm.get_name(plugin) or repr(plugin)

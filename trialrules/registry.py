@@ -1,8 +1,11 @@
 """
-The registry that plugins add to, and its construction from a plugin manager.
+The registry that plugins add to, and its collection from a plugin manager.
 
-Each registration hook implementation is called on its own, so that a hook
-that raises is reported with its plugin's name and the others still register.
+It only collects what the registration hooks declare: rules directories, shared
+value sets, functions, input adapters, outcome computations. Loading the declared
+trials is ``installed.load_trials``'s job (it reads this registry, never the reverse).
+Each registration hook implementation is called on its own, so that a hook that
+raises is reported with its plugin's name and the others still register.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from typing import Any, Protocol
 import pluggy
 from attrs import frozen
 
-from trialrules.errors import PluginError, RuleFileError, internal_error
+from trialrules.errors import PluginError
 from trialrules.models import InputFailure, PatientRecord, Trial, ValueSet
+from trialrules.plugin import plugin_label
 
 
 class InputAdapter(Protocol):
@@ -42,7 +46,8 @@ class FunctionSpec:
 
 
 class Registry:
-    """What plugins registered: trials, value sets, functions, adapters, computations.
+    """What plugins registered: trial rules directories, value sets, functions, adapters,
+    computations.
 
     ``problems`` collects every plugin error met while registering; the CLI
     reports them, and the rest of the registry stays usable.
@@ -55,8 +60,6 @@ class Registry:
         self.functions: dict[str, FunctionSpec] = {}
         self.input_adapters: list[InputAdapter] = []
         self.outcome_computations: dict[str, tuple[Callable[..., Any], str]] = {}
-        self.trials: dict[str, Trial] = {}
-        self.aliases: dict[str, str] = {}
         self.problems: list[PluginError] = []
 
     # -- called by plugins ------------------------------------------------
@@ -97,11 +100,6 @@ class Registry:
     def _problem(self, message: str) -> None:
         self.problems.append(PluginError(f"plugin {self.plugin}: {message}", plugin=self.plugin))
 
-    def resolve_trial(self, trial_id: str) -> Trial | None:
-        """The trial for an id or alias, case-insensitively."""
-        key = trial_id.lower()
-        return self.trials.get(self.aliases.get(key, key))
-
 
 _REGISTRATION_HOOKS = (
     "trialrules_register_valuesets",
@@ -112,70 +110,24 @@ _REGISTRATION_HOOKS = (
 )
 
 
-def build_registry(
+def collect_registrations(
     pm: pluggy.PluginManager, problems: list[PluginError] | None = None
 ) -> Registry:
-    """Call every registration hook, then load and validate every trial's rules."""
-    from trialrules.loader import load_trial
-
+    """Call every registration hook of ``pm`` into a new registry (``problems``: those met
+    while loading the plugins, reported first)."""
     registry = Registry()
     registry.problems.extend(problems or [])
     for hook_name in _REGISTRATION_HOOKS:
         hook = getattr(pm.hook, hook_name)
         for impl in reversed(hook.get_hookimpls()):  # registration order
-            registry.plugin = _plugin_label(pm, impl.plugin)
+            registry.plugin = plugin_label(pm, impl.plugin)
             kwargs = {k: registry for k in impl.argnames}
             try:
                 impl.function(**kwargs)
             except Exception as exc:  # a broken plugin must not take the others down
                 registry._problem(f"hook {hook_name} raised {type(exc).__name__}: {exc}")
-    for rules_dir, plugin in registry.trial_dirs:
-        try:
-            trial = load_trial(rules_dir, registry, plugin=plugin)
-        except RuleFileError as exc:
-            registry.problems.append(
-                PluginError(f"plugin {plugin}: invalid rule file\n{exc}", plugin=plugin)
-            )
-            continue
-        except OSError as exc:
-            registry.problems.append(
-                PluginError(f"plugin {plugin}: cannot read rules in {rules_dir}: {exc}", plugin=plugin)
-            )
-            continue
-        except Exception as exc:  # a rule file our checks did not foresee: this trial only is disabled
-            registry.problems.append(PluginError(
-                f"plugin {plugin}: the rules in {rules_dir} could not be loaded: {internal_error(exc)}",
-                plugin=plugin))
-            continue
-        _add_trial(registry, trial, plugin)
     registry.plugin = "trialrules"
     return registry
-
-
-def _add_trial(registry: Registry, trial: Trial, plugin: str) -> None:
-    names = [trial.id, *(a.lower() for a in trial.aliases)]
-    for name in names:
-        owner = registry.aliases.get(name)
-        if owner is not None or name in registry.trials:
-            other = registry.trials[owner or name].plugin
-            registry.problems.append(
-                PluginError(
-                    f"plugin {plugin}: trial id {name!r} of {trial.label} is already "
-                    f"provided by {other}; {trial.label} from {plugin} is not loaded",
-                    plugin=plugin,
-                )
-            )
-            return
-    registry.trials[trial.id] = trial
-    for alias in names[1:]:
-        registry.aliases[alias] = trial.id
-
-
-def _plugin_label(pm: pluggy.PluginManager, plugin: object) -> str:
-    for obj, dist in pm.list_plugin_distinfo():
-        if obj is plugin:
-            return str(dist.project_name)
-    return pm.get_name(plugin) or repr(plugin)
 
 
 def valueset_lookup(registry: Registry, trial: Trial) -> Mapping[str, ValueSet]:

@@ -21,6 +21,7 @@ from referencing import Registry, Resource
 from trialrules._yaml import Path_, json_path
 from trialrules.errors import clip
 from trialrules.limits import ECHO_CHARS
+from trialrules.suggest import did_you_mean
 
 BASE = "https://trialrules.dev/schemas/"
 SCHEMA_FILES = (
@@ -131,12 +132,10 @@ def _problem(error: ValidationError, file: str, positions: dict[Path_, tuple[int
 
 
 def _unexpected(key: str, allowed: list[str]) -> str:
-    import difflib
-
     message = f"unknown key {key!r}"
-    close = difflib.get_close_matches(key, allowed, n=1)
-    if close:
-        message += f"; did you mean {close[0]!r}?"
+    hint = did_you_mean(key, allowed)
+    if hint:
+        message += hint
     elif allowed:
         message += f" (allowed: {', '.join(allowed)})"
     return message

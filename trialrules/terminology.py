@@ -322,6 +322,15 @@ class Matcher:
         return None
 
 
+def valueset_key(vs: ValueSet, lookup: Mapping[str, ValueSet], _seen: frozenset[str] = frozenset()) -> tuple[object, ...]:
+    """What a compiled set depends on: the set itself and, as they resolve in ``lookup``,
+    the sets it includes. Two trials may give one name different contents; equal keys
+    compile to matchers that match alike, whatever the names."""
+    inner = tuple(valueset_key(lookup[name], lookup, _seen | {vs.name})
+                  for name in vs.include if name not in _seen and name in lookup)
+    return (vs, inner)
+
+
 def compile_valueset(vs: ValueSet, lookup: Mapping[str, ValueSet], _seen: frozenset[str] = frozenset()) -> Matcher:
     """Compile a value set and the sets it includes into a :class:`Matcher`."""
     matcher = Matcher(vs.name)

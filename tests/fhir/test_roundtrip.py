@@ -20,14 +20,14 @@ import pytest
 from tests.fhir.conftest import REPO
 from trialrules.converters import converter
 from trialrules.fhir import BulkAdapter, record_from_bundle
-from trialrules.fhir.resources import (
-    IMMUNIZATION_SKIP,
-    MEDICATION_SKIP,
-    OBSERVATION_SKIP,
-    PROCEDURE_SKIP,
-    VERIFICATION_SKIP,
-)
 from trialrules.models import Coding, PatientRecord
+from trialrules.statuses import (
+    IMMUNIZATION_NOT_DONE,
+    MEDICATION_NOT_TAKEN_BY_RESOURCE,
+    OBSERVATION_UNUSABLE,
+    PROCEDURE_NOT_DONE,
+    VERIFICATION_NOT_PRESENT,
+)
 
 DOCS_EXAMPLE = {  # docs/rule-language.md section 7, with the elided codes filled in
     "id": "p-001", "birth_date": "1970-05-01", "sex": "female",
@@ -90,28 +90,28 @@ def expected_and_actual(native: PatientRecord, read: PatientRecord) -> tuple[dic
     def obs(r: PatientRecord, expect: bool) -> list[Any]:
         return [(o.id, _codes(o.codes), _value(o.value), o.date, o.reference_ranges,
                  (o.status or "final") if expect else o.status)
-                for o in r.observations if not (expect and o.status in OBSERVATION_SKIP)]
+                for o in r.observations if not (expect and o.status in OBSERVATION_UNUSABLE)]
 
     def conds(r: PatientRecord, expect: bool) -> list[Any]:
         return [(c.id, _codes(c.codes), c.clinical_status, c.verification_status, c.onset, c.abatement,
-                 c.recorded) for c in r.conditions if not (expect and c.verification_status in VERIFICATION_SKIP)]
+                 c.recorded) for c in r.conditions if not (expect and c.verification_status in VERIFICATION_NOT_PRESENT)]
 
     def meds(r: PatientRecord, expect: bool) -> list[Any]:
-        skip = MEDICATION_SKIP["MedicationStatement"] if expect else frozenset()
+        skip = MEDICATION_NOT_TAKEN_BY_RESOURCE["MedicationStatement"] if expect else frozenset()
         return [(m.id, _codes(m.codes + m.ingredients), m.start, m.end, (m.status or "completed") if expect else m.status)
                 for m in r.medications if m.status not in skip]
 
     def procs(r: PatientRecord, expect: bool) -> list[Any]:
         return [(p.id, _codes(p.codes), p.date, p.end, (p.status or "completed") if expect else p.status)
-                for p in r.procedures if not (expect and p.status in PROCEDURE_SKIP)]
+                for p in r.procedures if not (expect and p.status in PROCEDURE_NOT_DONE)]
 
     def allergies(r: PatientRecord, expect: bool) -> list[Any]:
         return [(a.id, _codes(a.codes), a.clinical_status, a.verification_status, a.date)
-                for a in r.allergies if not (expect and a.verification_status in VERIFICATION_SKIP)]
+                for a in r.allergies if not (expect and a.verification_status in VERIFICATION_NOT_PRESENT)]
 
     def imms(r: PatientRecord, expect: bool) -> list[Any]:
         return [(i.id, _codes(i.codes), i.date, (i.status or "completed") if expect else i.status)
-                for i in r.immunizations if not (expect and i.status in IMMUNIZATION_SKIP)]
+                for i in r.immunizations if not (expect and i.status in IMMUNIZATION_NOT_DONE)]
 
     def form(r: PatientRecord, expect: bool) -> dict[str, Any]:
         return {

@@ -50,7 +50,7 @@ def engine() -> Any:
 @pytest.mark.parametrize("native", NATIVES, ids=[f"{p.parent.name}/{p.stem}" for p in NATIVES])
 def test_fhir_screens_like_native(native: Path, tmp_path: Path, engine: Any, generator: ModuleType) -> None:
     trial = native.parent.name
-    if engine.registry.resolve_trial(trial) is None:
+    if engine.installed.resolve_trial(trial) is None:
         pytest.skip(f"trial {trial} is not installed")
     bundle = tmp_path / "bundle.json"
     bundle.write_text(json.dumps(generator.bundle(json.loads(native.read_text(encoding="utf-8")))))

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from trialrules.calendar_arithmetic import add_months
 from trialrules.outcomes.measures import run_measures
-from trialrules.outcomes.windows import Window, add_months, measure_window, parse_window
+from trialrules.outcomes.windows import Window, measure_window, parse_window
 
 from ._sdtm import measure, write_study
 

@@ -24,7 +24,6 @@ Every partial date, and every value that is not a FHIR date, gives a warning.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import math
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from typing import Any
 
 import attrs
 
+from trialrules.calendar_arithmetic import add_months
 from trialrules.errors import shown
 from trialrules.fhir import dates
 from trialrules.fhir.datatypes import (
@@ -55,24 +55,19 @@ from trialrules.models import (
     PatientRecord,
     Procedure,
 )
+from trialrules.statuses import (
+    IMMUNIZATION_NOT_DONE,
+    MEDICATION_NOT_TAKEN_BY_RESOURCE,
+    OBSERVATION_UNUSABLE,
+    PROCEDURE_NOT_DONE,
+    QUESTIONNAIRE_FINISHED,
+    REPORT_UNUSABLE,
+    VERIFICATION_NOT_PRESENT,
+)
 
 #: Finds a Medication resource for a (non-contained) reference, or None.
 MedicationLookup = Callable[[str], "dict[str, Any] | None"]
 
-#: Statuses meaning the resource does not describe something that happened.
-OBSERVATION_SKIP = frozenset({"entered-in-error", "cancelled", "preliminary"})
-VERIFICATION_SKIP = frozenset({"refuted", "entered-in-error"})
-MEDICATION_SKIP = {
-    "MedicationStatement": frozenset({"entered-in-error", "not-taken", "cancelled"}),
-    "MedicationAdministration": frozenset({"entered-in-error", "not-done"}),
-    # a draft was never ordered; a cancelled order was never given
-    "MedicationRequest": frozenset({"entered-in-error", "cancelled", "draft"}),
-    # a cancelled or declined dispense never reached the patient
-    "MedicationDispense": frozenset({"entered-in-error", "cancelled", "declined"}),
-}
-PROCEDURE_SKIP = frozenset({"entered-in-error", "not-done", "preparation"})
-IMMUNIZATION_SKIP = frozenset({"entered-in-error", "not-done"})
-QUESTIONNAIRE_KEEP = frozenset({"completed", "amended"})
 
 SEXES = frozenset({"female", "male", "other", "unknown"})
 
@@ -90,16 +85,9 @@ SUBJECT_FIELD = {
     "QuestionnaireResponse": "subject",
     "DiagnosticReport": "subject",  # read only to date the Observations it reports
 }
-REPORT_SKIP = frozenset({"entered-in-error", "cancelled"})
 
 _AGE_UNITS = {"a": 12, "mo": 1}  # in months; weeks and days are added as days
 _AGE_DAYS = {"wk": 7, "d": 1}
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _str(value: Any) -> str | None:
@@ -249,10 +237,10 @@ class RecordBuilder:
             if code in _AGE_DAYS:
                 return self.birth_date + dt.timedelta(days=int(value * _AGE_DAYS[code]))
             months = int(value * _AGE_UNITS[code])
-            first = _add_months(self.birth_date, months)
+            first = add_months(self.birth_date, months)
             if not last:
                 return first
-            return _add_months(self.birth_date, months + _AGE_UNITS[code]) - dt.timedelta(days=1)
+            return add_months(self.birth_date, months + _AGE_UNITS[code]) - dt.timedelta(days=1)
         except (ValueError, OverflowError):
             self._warn(f"Age {value:g} {code} is out of range", where, label, path)
             return None
@@ -303,7 +291,7 @@ class RecordBuilder:
         status = r.get("status")
         if type(status) is not str:
             status = None
-        elif status in OBSERVATION_SKIP:
+        elif status in OBSERVATION_UNUSABLE:
             return
         label = "Observation/" + rid
         problems = self._problems
@@ -383,7 +371,7 @@ class RecordBuilder:
 
     def _condition(self, r: dict[str, Any], where: Where, rid: str) -> None:
         verification = status_code(r.get("verificationStatus"))
-        if verification in VERIFICATION_SKIP:
+        if verification in VERIFICATION_NOT_PRESENT:
             return
         label = "Condition/" + rid
         recorded = None
@@ -403,7 +391,7 @@ class RecordBuilder:
     def _medication(self, r: dict[str, Any], where: Where, rid: str) -> None:
         kind = r["resourceType"]
         status = _str(r.get("status"))
-        if status in MEDICATION_SKIP[kind]:
+        if status in MEDICATION_NOT_TAKEN_BY_RESOURCE[kind]:
             return
         label = f"{kind}/{rid}"
         codes, ingredients, text = self._medication_codes(r, label, where)
@@ -513,7 +501,7 @@ class RecordBuilder:
 
     def _procedure(self, r: dict[str, Any], where: Where, rid: str) -> None:
         status = _str(r.get("status"))
-        if status in PROCEDURE_SKIP:
+        if status in PROCEDURE_NOT_DONE:
             return
         label = "Procedure/" + rid
         start: dt.date | None = None
@@ -531,7 +519,7 @@ class RecordBuilder:
 
     def _allergy(self, r: dict[str, Any], where: Where, rid: str) -> None:
         verification = status_code(r.get("verificationStatus"))
-        if verification in VERIFICATION_SKIP:
+        if verification in VERIFICATION_NOT_PRESENT:
             return
         label = "AllergyIntolerance/" + rid
         date = None
@@ -546,7 +534,7 @@ class RecordBuilder:
 
     def _immunization(self, r: dict[str, Any], where: Where, rid: str) -> None:
         status = _str(r.get("status"))
-        if status in IMMUNIZATION_SKIP:
+        if status in IMMUNIZATION_NOT_DONE:
             return
         label = "Immunization/" + rid
         date = None
@@ -560,7 +548,7 @@ class RecordBuilder:
             _text_if_uncoded(r.get("vaccineCode"))))
 
     def _questionnaire_response(self, r: dict[str, Any], where: Where, rid: str) -> None:
-        if _str(r.get("status")) not in QUESTIONNAIRE_KEEP:
+        if _str(r.get("status")) not in QUESTIONNAIRE_FINISHED:
             return
         label = "QuestionnaireResponse/" + rid
         authored = dt.date.min
@@ -574,7 +562,7 @@ class RecordBuilder:
 
     def _diagnostic_report(self, r: dict[str, Any], where: Where, rid: str) -> None:
         """The effective[x] of a report, kept for the Observations its ``result`` lists."""
-        if _str(r.get("status")) in REPORT_SKIP:
+        if _str(r.get("status")) in REPORT_UNUSABLE:
             return
         label = "DiagnosticReport/" + rid
         date: dt.date | None = None

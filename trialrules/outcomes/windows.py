@@ -26,16 +26,16 @@ The older parameters are read as windows too: ``days_after_first_dose``,
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
 
+from trialrules.calendar_arithmetic import add_months
 from trialrules.outcomes.sdtm import StudyData
 
-__all__ = ["Window", "add_months", "measure_window"]
+__all__ = ["Window", "measure_window"]
 
 Anchor = Literal["first_dose", "last_dose", "study_last_dose"]
 _ANCHORS: tuple[str, ...] = ("first_dose", "last_dose", "study_last_dose")
@@ -44,14 +44,6 @@ _ANCHOR_WORDS = {
     "last_dose": "the subject's last dose",
     "study_last_dose": "the last dose of the last subject (study cut-off)",
 }
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day-of-month ``months`` calendar months later, clipped to the month's end."""
-    index = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @attrs.frozen

@@ -12,11 +12,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import DerivedValue, Evidence, FunctionContext, last_day_applies
+from trialrules import Evidence
+from trialrules.functions import DerivedValue, FunctionContext, last_day_applies
+from trialrules.statuses import MEDICATION_NOT_TAKEN
 
 __all__ = ["course_days"]
 
-_SKIP = frozenset({"entered-in-error", "cancelled", "not-taken", "draft", "not-done"})
 def course_days(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
     """Days the current course of the value set's drugs has run up to the as-of date.
 
@@ -27,7 +28,7 @@ def course_days(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
     recent = ctx.as_of - dt.timedelta(days=int(args.get("recent_days", 28)))
     spans: list[tuple[dt.date, dt.date, Any]] = []
     for med in ctx.patient.medications:
-        if med.status in _SKIP:
+        if med.status in MEDICATION_NOT_TAKEN:
             continue
         match = matcher.assess(med.codes, med.ingredients)
         if match.entry is None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity, qualitative, units
+from trialrules import Coding, Evidence, Quantity, qualitative, units
+from trialrules.functions import DerivedValue, FunctionContext
 
 __all__ = ["classify_latest_test", "negative_pregnancy_test", "positive_pregnancy_test"]
 

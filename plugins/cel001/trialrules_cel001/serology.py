@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity, units
+from trialrules import Coding, Evidence, Quantity, units
+from trialrules.functions import DerivedValue, FunctionContext
 
 __all__ = ["viral_load_detectable"]
 

@@ -14,14 +14,15 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import Coding, DerivedValue, Evidence, FunctionContext, Quantity, last_day_applies, qualitative, units
+from trialrules import Coding, Evidence, Quantity, qualitative, units
+from trialrules.functions import DerivedValue, FunctionContext, last_day_applies
+from trialrules.statuses import MEDICATION_NOT_TAKEN
 
 #: Drugs started within this many days of a line's first drug belong to that line.
 REGIMEN_DAYS = 28
 #: A gap longer than this without any systemic therapy starts a new line.
 GAP_DAYS = 120
 
-_SKIP_MED_STATUS = frozenset({"entered-in-error", "cancelled", "not-taken", "draft"})
 def _drug_key(med: Any, matcher: Any) -> str:
     # The drug itself, not its class: the name of the first specific (not class-prefix)
     # value-set entry any of its codings matches, so one ingredient coded in RxNorm, in
@@ -66,7 +67,7 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
     undated = 0
     unread: list[Any] = []
     for med in ctx.patient.medications:
-        if med.status in _SKIP_MED_STATUS:
+        if med.status in MEDICATION_NOT_TAKEN:
             continue
         match = matcher.assess(med.codes, med.ingredients)
         if match.entry is None:

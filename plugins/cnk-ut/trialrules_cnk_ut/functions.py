@@ -23,8 +23,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import DerivedValue, Evidence
+from trialrules import Evidence
+from trialrules.functions import DerivedValue
 from trialrules.qualitative import NEGATIVE, POSITIVE, reading_of
+from trialrules.statuses import MEDICATION_NOT_TAKEN
 
 __all__ = ["gene_therapy_recorded", "infection_test"]
 
@@ -78,7 +80,7 @@ def gene_therapy_recorded(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
     gene = ctx.valueset(args["valueset"])
     unread: list[str] = []
     for med in ctx.patient.medications:
-        if (med.status or "").lower() in {"entered-in-error", "cancelled", "not-taken", "draft"}:
+        if (med.status or "").lower() in MEDICATION_NOT_TAKEN:
             continue
         start = med.start or med.end
         if start is not None and start > ctx.as_of:

@@ -51,15 +51,13 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from trialrules import DerivedValue, Evidence
-from trialrules.arms import add_months
+from trialrules import Evidence
+from trialrules.calendar_arithmetic import add_months
+from trialrules.functions import DerivedValue
+from trialrules.statuses import CLINICAL_RECURRED, OBSERVATION_UNUSABLE, PROCEDURE_NOT_DONE, VERIFICATION_NOT_PRESENT
 
 __all__ = ["relapsed_refractory"]
 
-_IGNORED_OBSERVATION = {"entered-in-error", "cancelled", "preliminary"}
-_IGNORED_CONDITION = {"refuted", "entered-in-error"}
-_IGNORED_PROCEDURE = {"entered-in-error", "not-done"}
-_RELAPSE_STATUS = {"relapse", "recurrence"}
 _MONTHS = 6
 
 
@@ -98,7 +96,7 @@ def _collect(ctx: Any) -> dict[str, list[tuple[dt.date, str]]]:
         "unread": []}
 
     for cond in patient.conditions:
-        if (cond.verification_status or "").lower() in _IGNORED_CONDITION:
+        if (cond.verification_status or "").lower() in VERIFICATION_NOT_PRESENT:
             continue
         coding = _matches(aml, cond.codes)
         if coding is None:
@@ -125,12 +123,12 @@ def _collect(ctx: Any) -> dict[str, list[tuple[dt.date, str]]]:
             day = cond.recorded or cond.onset
             if day is not None and day <= as_of:
                 found["not_cr"].append((day, ref))
-        if (cond.clinical_status or "").lower() in _RELAPSE_STATUS:
+        if (cond.clinical_status or "").lower() in CLINICAL_RECURRED:
             # Relapse known, its date not: the onset is the first diagnosis.
             found["relapse_undated"].append((first or as_of, ref))
 
     for obs in patient.observations:
-        if (obs.status or "").lower() in _IGNORED_OBSERVATION:
+        if (obs.status or "").lower() in OBSERVATION_UNUSABLE:
             continue
         if obs.date is None or obs.date > as_of or _matches(assessment, obs.codes) is None:
             continue
@@ -148,7 +146,7 @@ def _collect(ctx: Any) -> dict[str, list[tuple[dt.date, str]]]:
             found["unread"].append((obs.date, ref))
 
     for proc in patient.procedures:
-        if (proc.status or "").lower() in _IGNORED_PROCEDURE:
+        if (proc.status or "").lower() in PROCEDURE_NOT_DONE:
             continue
         if proc.date is None or proc.date > as_of or _matches(induction, proc.codes) is None:
             continue

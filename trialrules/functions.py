@@ -1,0 +1,125 @@
+"""
+The API a derived-value function is written against (docs/plugin-guide.md): what it
+receives (:class:`FunctionContext`), what it returns (:class:`DerivedValue`), and the
+helpers plugin functions share. Plugins import these from here or from ``trialrules``.
+
+A function is registered with ``registry.add_function(name, fn)`` and called as
+``fn(ctx, args)`` with the rule's ``args`` mapping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from attrs import field, frozen
+
+from trialrules._latest import compare
+from trialrules._patient import PatientIndex, describe_window, window_start
+from trialrules.models import Evidence, Observation, PatientRecord, Window
+from trialrules.statuses import ONGOING
+from trialrules.terminology import Matcher
+
+__all__ = ["DerivedFunction", "DerivedValue", "FunctionContext", "Latest", "last_day_applies"]
+
+
+def last_day_applies(start: dt.date, end: dt.date | None, status: str | None, as_of: dt.date) -> dt.date:
+    """The last day a dated condition or medication is known to apply: its end (never after
+    ``as_of``); ``as_of`` while it is ongoing with no end; otherwise only its start day."""
+    if end is not None:
+        return min(end, as_of)
+    if status is None or status in ONGOING:
+        return as_of
+    return start
+
+
+
+
+@frozen
+class DerivedValue:
+    """What a derived-value function returns.
+
+    ``value`` None means the function could not compute it; ``reason`` then says
+    why (it becomes the criterion's reason).
+    """
+
+    value: Any
+    unit: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+    reason: str = ""
+    #: ``<``, ``<=``, ``>``, ``>=``: ``value`` is a bound (an input was one), judged as such.
+    comparator: str | None = None
+
+
+@frozen
+class FunctionContext:
+    """What a derived-value function may look at."""
+
+    patient: PatientRecord
+    as_of: dt.date
+    index: PatientIndex = field(repr=False)
+    matchers: Mapping[str, Matcher] = field(repr=False)
+    trial_id: str = ""
+
+    #: ``compare(value, comparator, op, limit)``: MET / NOT_MET / None where a bound
+    #: (``<20``) does not settle ``op limit`` (:func:`trialrules._latest.compare`).
+    compare = staticmethod(compare)
+
+    def valueset(self, name: str) -> Matcher:
+        """The compiled value set ``name`` (the trial's own, then shared)."""
+        return self.matchers[name]
+
+    def observations(self, concept: str, window: Window | None = None) -> list[Observation]:
+        """Observations of a concept surely inside a window ending on the as-of date,
+        newest first. To judge a value, use :meth:`latest`: it does not skip the newest
+        result when that one cannot be judged."""
+        start = window_start(window, self.as_of)
+        return [c.obs for c in self.index.in_window(self.matchers[concept], start, self.as_of) if c.certain]
+
+    def latest(
+        self, concept: str, window: Window | int | None, read: Callable[[Observation], tuple[Any, str]],
+    ) -> Latest:
+        """The latest-value rule for a derived value's input (CONTRACT.md section 5).
+
+        ``read`` turns one result into ``(value, "")``, or ``(None, why)`` when it cannot
+        be read; ``window`` a :class:`Window` or a number of days up to the as-of date.
+        The value is that of the newest result in the window; when the newest
+        cannot be read, may fall outside the window, or several results at the same time
+        (the same day where a time is missing) read differently, the value is None and
+        ``reason`` names them: an older result never stands in.
+        """
+        if isinstance(window, int):
+            window = Window(days=window)
+        start = window_start(window, self.as_of)
+        name = self.matchers[concept].name.replace("_", " ")
+        where = describe_window(window, self.as_of)
+        chosen = self.index.newest(self.matchers[concept], start, self.as_of)
+        results = tuple(c.obs for c in chosen)
+        if not chosen:
+            return Latest(None, results, f"no {name} result {where}")
+        readings = [read(c.obs) for c in chosen]
+        values = {repr(v) for v, _ in readings}
+        problems = [f"{c.obs.reference}: {why}" for c, (v, why) in zip(chosen, readings, strict=True) if v is None]
+        if problems:
+            return Latest(None, results, f"the newest {name} result {where} cannot be used ({'; '.join(problems[:3])})")
+        if not any(c.certain for c in chosen):
+            return Latest(None, results, f"the newest {name} result may fall outside the window ({where})")
+        if len(values) > 1:
+            shown = "; ".join(f"{c.obs.reference} {v}" for c, (v, _) in zip(chosen, readings, strict=True))
+            return Latest(None, results, f"{name} results at the same time differ ({shown})")
+        return Latest(readings[0][0], results, "")
+
+
+@frozen
+class Latest:
+    """What :meth:`FunctionContext.latest` found: the value (None: not usable), the newest
+    result(s) it rests on (always evidence), and why there is no value."""
+
+    value: Any
+    results: tuple[Observation, ...]
+    reason: str
+
+
+
+DerivedFunction = Callable[[FunctionContext, Mapping[str, Any]], DerivedValue]
