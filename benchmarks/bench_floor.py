@@ -9,7 +9,8 @@ screened by the engine (full explanations, with and without ``to_dict()``) and b
 hand-written check in benchmarks/cel001_floor.py; both must agree on every patient's
 verdict and on every criterion's result, or the benchmark stops. Times are CPU time
 (``time.process_time``), min and median of ``--repeat`` runs, ratios taken in the same run
-so that the machine's load cancels. Not a timed test: the figures go into the README.
+so that the machine's load cancels. A second table gives the engine's cost for the first
+1 ... 5 trials on the same patients. Not a timed test: the figures go into the README.
 """
 
 from __future__ import annotations
