@@ -78,15 +78,19 @@ def _code_key(raw: tuple[str | None, str]) -> tuple[str | None, str]:
 
 _GROUP_NUMBERS: dict[Any, int] = {}
 _NEXT_NUMBER = itertools.count()
-#: Distinct (codes, ingredients, verificationStatus) remembered before the table starts
-#: afresh; numbers are never reused, so a memo keyed by an old number is only stale, never wrong.
-GROUP_MEMO_LIMIT = 100_000
+#: Distinct (codes, ingredients, verificationStatus) numbered before the table starts afresh
+#: (it holds the codings alive); numbers are never reused, so a memo keyed by an old number is
+#: only stale, never wrong.
+GROUP_NUMBERS_LIMIT = 20_000
+#: Judgements each compiled search remembers before starting afresh: five trials hold ~200
+#: searches, so memory stays within tens of MB however many distinct codings a batch brings.
+GROUP_MEMO_LIMIT = 4_096
 
 
 def _group_number(key: Any) -> int:
     number = _GROUP_NUMBERS.get(key)
     if number is None:
-        if len(_GROUP_NUMBERS) >= GROUP_MEMO_LIMIT:
+        if len(_GROUP_NUMBERS) >= GROUP_NUMBERS_LIMIT:
             _GROUP_NUMBERS.clear()
         number = _GROUP_NUMBERS[key] = next(_NEXT_NUMBER)
     return number
