@@ -6,8 +6,11 @@ reading (optionally screening) in patients per second with peak memory.
     python benchmarks/bench_fhir.py --patients 10000
     python benchmarks/bench_fhir.py --patients 100000 --screen --dir /tmp/export --keep
 
-Targets (issue 3): Bundle parsing at most 2x a plain ``json.loads`` of the same
-bytes; Bulk peak memory under 500 MB whatever the number of patients. The Bulk
+Targets (issues 3, 19): Bundle parsing at most 2x a plain ``json.loads`` of the same
+bytes, in CPU time (``time.process_time``: this process only, on a shared machine), with
+the adapter's standard-library parser and, when installed, orjson; cost per Observation
+flat as a Bundle grows (100 to 10,000 Observations); Bulk peak memory under 500 MB
+whatever the number of patients (``bench_bulk.py`` compares Bulk reading with a baseline). The Bulk
 read runs in a fresh subprocess so its peak RSS (``getrusage``) is its own.
 Synthetic patients come from ``examples/generate_fhir.py`` (about 50
 Observations, 10 Conditions and 10 medication resources each).
@@ -46,42 +49,94 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_bundles(count: int, repeat: int, seed: int) -> dict[str, Any]:
-    """Time json.loads alone and json.loads + mapping over ``count`` distinct Bundles."""
-    from trialrules.fhir import record_from_bundle
+def _cpu(fn: Any) -> float:
+    t0 = time.process_time()
+    fn()
+    return time.process_time() - t0
 
+
+def _adapters() -> dict[str, bool]:
+    """The adapter's parsers to time: the standard library, and orjson when installed."""
+    return {"stdlib": True, **({"orjson": False} if importlib.util.find_spec("orjson") else {})}
+
+
+def _read_bundles(blobs: list[bytes], stdlib: bool) -> Any:
+    """What reading a Bundle file costs after its bytes are read: the adapter's own parse
+    (trialrules.fhir.jsonfile) and the mapping to a record."""
+    from trialrules.fhir import jsonfile, record_from_bundle
+
+    def run() -> None:
+        saved = jsonfile._orjson  # type: ignore[attr-defined]
+        if stdlib:
+            jsonfile._orjson = None  # type: ignore[attr-defined]
+        try:
+            for b in blobs:
+                document, problem = jsonfile.loads(b)
+                record_from_bundle(document, "bench.json")
+        finally:
+            jsonfile._orjson = saved  # type: ignore[attr-defined]
+    return run
+
+
+def bench_bundles(count: int, repeat: int, seed: int) -> dict[str, Any]:
+    """CPU time of json.loads alone and of the adapter over ``count`` distinct Bundles."""
     gen = generator()
     rng = random.Random(seed)
     blobs = [json.dumps(gen.bundle(gen.synthetic_record(rng))).encode() for _ in range(count)]
-
-    def timed(fn: Any) -> float:
-        t0 = time.perf_counter()
-        fn()
-        return time.perf_counter() - t0
 
     def parse_only() -> None:
         for b in blobs:
             json.loads(b)
 
-    def parse_and_map() -> None:
-        for b in blobs:
-            record_from_bundle(json.loads(b), "bench.json")
-
-    # Rounds alternate the two so that a load change on a shared machine hits both;
-    # the median of per-round ratios is the robust figure, best times are the speeds.
-    rounds = [(timed(parse_only), timed(parse_and_map)) for _ in range(repeat)]
-    t_json, t_adapter = min(r[0] for r in rounds), min(r[1] for r in rounds)
-    ratios = sorted(a / j for j, a in rounds)
+    # Rounds alternate the runs so that a load change on a shared machine hits all;
+    # ratios are taken per round (min and median), best times give the speeds.
+    adapters = _adapters()
+    rounds = [{"json.loads": _cpu(parse_only), **{k: _cpu(_read_bundles(blobs, v)) for k, v in adapters.items()}}
+              for _ in range(repeat)]
     size = sum(map(len, blobs))
-    return {
-        "bundles": count,
-        "mean_bundle_kb": round(size / count / 1024, 1),
-        "json_loads_bundles_per_s": round(count / t_json),
-        "adapter_bundles_per_s": round(count / t_adapter),
-        "adapter_mb_per_s": round(size / t_adapter / 1e6, 1),
-        "ratio_vs_json_loads_best": round(t_adapter / t_json, 2),
-        "ratio_vs_json_loads_median": round(ratios[len(ratios) // 2], 2),
-    }
+    out: dict[str, Any] = {"bundles": count, "mean_bundle_kb": round(size / count / 1024, 1),
+                           "json_loads_bundles_per_cpu_s": round(count / min(r["json.loads"] for r in rounds))}
+    for name in adapters:
+        ratios = sorted(r[name] / r["json.loads"] for r in rounds)
+        out[f"adapter_{name}_bundles_per_cpu_s"] = round(count / min(r[name] for r in rounds))
+        out[f"adapter_{name}_vs_json_loads_min"] = round(ratios[0], 2)
+        out[f"adapter_{name}_vs_json_loads_median"] = round(ratios[len(ratios) // 2], 2)
+    return out
+
+
+def bench_growth(sizes: list[int], repeat: int, seed: int) -> list[dict[str, Any]]:
+    """One Bundle of N Observations: CPU per Observation of json.loads with the garbage
+    collector on and off, and of the adapter (which pauses it), as N grows."""
+    import gc
+
+    gen = generator()
+    record = gen.synthetic_record(random.Random(seed))
+    template = record["observations"]
+    rows = []
+    for n in sizes:
+        record["observations"] = [{**template[i % len(template)], "id": f"obs-{i}"} for i in range(n)]
+        blob = json.dumps(gen.bundle(record)).encode()
+
+        def gc_off(blob: bytes = blob) -> None:
+            gc.disable()
+            try:
+                json.loads(blob)
+            finally:
+                gc.enable()
+
+        runs = {"json.loads": lambda blob=blob: json.loads(blob), "json.loads, GC off": gc_off,
+                **{f"adapter {k}": _read_bundles([blob], v) for k, v in _adapters().items()}}
+        rounds = [{k: _cpu(fn) for k, fn in runs.items()} for _ in range(repeat)]
+        row: dict[str, Any] = {"observations": n, "mb": round(len(blob) / 1e6, 2)}
+        for k in runs:
+            row[f"{k} ms"] = round(min(r[k] for r in rounds) * 1e3, 1)
+            row[f"{k} us/obs"] = round(min(r[k] for r in rounds) * 1e6 / n, 2)
+        for k in runs:
+            for base in ("json.loads", "json.loads, GC off") if k.startswith("adapter") else ():
+                ratios = sorted(r[k] / r[base] for r in rounds)
+                row[f"{k} / {base} min, median"] = (round(ratios[0], 2), round(ratios[len(ratios) // 2], 2))
+        rows.append(row)
+    return rows
 
 
 def read_bulk(directory: Path, screen: bool, trace: bool) -> dict[str, Any]:
@@ -142,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep a generated export")
     ap.add_argument("--screen", action="store_true", help="also screen every patient against every trial")
     ap.add_argument("--tracemalloc", action="store_true", help="also report Python heap peak (slower)")
+    ap.add_argument("--growth", default="100,1000,10000",
+                    help="Observations per Bundle for the growth test (comma-separated; empty to skip)")
     ap.add_argument("--skip-bundles", action="store_true")
     ap.add_argument("--skip-bulk", action="store_true")
     ap.add_argument("--read-only", type=Path, help=argparse.SUPPRESS)  # the subprocess
@@ -155,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_bundles:
         report["bundle_parsing"] = bench_bundles(args.bundles, args.repeat, args.seed)
         print(json.dumps({"bundle_parsing": report["bundle_parsing"]}), flush=True)
+        if args.growth:
+            sizes = [int(x) for x in args.growth.split(",")]
+            for row in bench_growth(sizes, args.repeat, args.seed):
+                print(json.dumps({"bundle_growth": row}), flush=True)
     if not args.skip_bulk:
         tmp = None
         directory = args.dir

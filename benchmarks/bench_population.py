@@ -13,7 +13,9 @@ Every figure is one ``trialrules screen`` command in a fresh process, timed from
   difference between a run on an empty cache and the same run on a full one;
 * per trial and for all five trials: ``--format csv`` (the verdict summary) and
   ``--format ndjson`` (full explanations), on a full cache;
-* evaluations/s: patients x trials / seconds.
+* evaluations/s: patients x trials / CPU seconds; and, in the same run, the per-patient
+  engine's CPU over each SQL engine's (csv: the rules compiled to SQL, ``population/compile.py``;
+  ndjson: SQL selection, the per-patient evaluator judging).
 
 The synthetic export comes from ``examples/generate_population.py`` (seeded; ~50
 Observations, 10 Conditions, 10 medication resources a patient, with ties, unjudgeable
@@ -118,6 +120,14 @@ def main(argv: list[str] | None = None) -> int:
                     figures[f"{trial}_ndjson"] = _figures(screen(engine, "ndjson", export, (trial,), cache), n, 1)
             report["engines"][engine] = figures
             print(json.dumps({engine: figures}), file=sys.stderr)
+    # ratios in the same run: CPU of the per-patient engine over CPU of each SQL engine, after ingest
+    python = report["engines"].get("python", {})
+    for engine, figures in report["engines"].items():
+        if engine == "python":
+            continue
+        for key in ("all_trials_csv", "all_trials_ndjson"):
+            if key in figures and key in python and figures[key]["cpu_s"]:
+                figures[f"{key}_cpu_ratio_python_over_{engine}"] = round(python[key]["cpu_s"] / figures[key]["cpu_s"], 2)
     report["load_average_at_end"] = os.getloadavg()
     print(json.dumps(report, indent=2))
     return 0

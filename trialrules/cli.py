@@ -351,14 +351,15 @@ def _population(args: argparse.Namespace, engine: Engine, trial_ids: list[str] |
         if not Path(name).is_dir():
             raise UsageError(f"--engine {args.engine} screens a Bulk export directory; {name!r} is not one")
     ids = trial_ids if trial_ids is not None else sorted(engine.installed.trials)
+    summary = args.format == "csv"  # the verdict summary: the rules compiled to SQL
     if not args.quiet:
-        print(f"trialrules screen: {engine_note(engine, ids, args.engine)}", file=sys.stderr)
+        print(f"trialrules screen: {engine_note(engine, ids, args.engine, summary)}", file=sys.stderr)
 
     def read(name: str, on_error: Any) -> Any:
         return population_records(Path(name), engine, ids, args.engine, on_error, spark_master=args.spark_master,
-                                  as_of=args.as_of or dt.date.today())
+                                  as_of=args.as_of or dt.date.today(), summary=summary)
 
-    read.judges = args.engine == "spark"  # type: ignore[attr-defined]
+    read.judges = args.engine == "spark" or summary  # type: ignore[attr-defined]
     return read
 
 

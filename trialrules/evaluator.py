@@ -29,7 +29,7 @@ from trialrules._patient import (
     describe_window,
 )
 from trialrules.errors import UnitError
-from trialrules.functions import DerivedValue, FunctionContext
+from trialrules.functions import DerivedValue, FunctionContext, last_day_applies
 from trialrules.models import (
     MET,
     NOT_MET,
@@ -56,7 +56,7 @@ from trialrules.models import (
     Window,
 )
 from trialrules.results import ScreeningResult
-from trialrules.statuses import CLINICAL_ACTIVE, NOT_HAPPENED, ONGOING, VERIFICATION_UNCONFIRMED
+from trialrules.statuses import CLINICAL_ACTIVE, NOT_HAPPENED, VERIFICATION_UNCONFIRMED
 from trialrules.terminology import Matcher
 
 
@@ -374,12 +374,10 @@ def _last_date(rec: Any, kind: str, begin: dt.date | None, end: dt.date | None, 
     An ongoing record (active condition or medication with no end) applies up to
     the as-of date; a finished one with no end date is only known on its start.
     """
-    if end is not None:
-        return min(end, as_of)
-    status = getattr(rec, "clinical_status", None) or getattr(rec, "status", None)
-    if kind in ("condition", "medication") and begin is not None and (status is None or status in ONGOING):
-        return as_of
-    return begin
+    if kind in ("condition", "medication") and begin is not None:
+        status = getattr(rec, "clinical_status", None) or getattr(rec, "status", None)
+        return last_day_applies(begin, end, status, as_of)
+    return begin if end is None else min(end, as_of)
 
 
 # --------------------------------------------------------------------------

@@ -28,6 +28,9 @@ BUILTIN_PLUGINS = (
     "trialrules.outcomes.plugin",
 )
 
+#: The entry-point group installed plugins declare themselves in.
+ENTRY_POINT_GROUP = "trialrules"
+
 #: Comma-separated plugin names to skip (like tox's TOX_DISABLED_EXTERNAL_PLUGINS).
 DISABLED_ENV = "TRIALRULES_DISABLED_PLUGINS"
 
@@ -63,25 +66,37 @@ def get_plugin_manager(
     for name in disabled:
         pm.set_blocked(name)
     if load_entrypoints:
-        for ep in importlib.metadata.entry_points(group="trialrules"):
-            if pm.is_blocked(ep.name) or pm.get_plugin(ep.name) is not None:
-                continue
-            dist = ep.dist.name if ep.dist else ep.name
-            try:
-                # pluggy's own loader, one entry point at a time: it records the distribution
-                # (list_plugin_distinfo), and a plugin that raises is reported, not fatal.
-                pm.load_setuptools_entrypoints("trialrules", name=ep.name)
-            except Exception as exc:  # a broken plugin must not take the others down
-                if pm.has_plugin(ep.name):  # registered, then refused by a hook check
-                    pm.unregister(name=ep.name)
-                problems.append(
-                    PluginError(f"plugin {dist}: cannot be loaded: {exc}", plugin=dist)
-                )
-                continue
+        _load_entry_points(pm, problems)
     for obj in extra:
         pm.register(obj)
     pm.check_pending()
     return pm, problems
+
+
+def _load_entry_points(pm: pluggy.PluginManager, problems: list[PluginError]) -> None:
+    """Register every ``trialrules`` entry point through pluggy's own loader, which records
+    each plugin's distribution (``list_plugin_distinfo``). One pass over the installed
+    distributions when every plugin loads; when one raises, what that pass registered is
+    undone and each entry point is loaded on its own, so the broken one is named and the
+    others still load."""
+    before = {name for name, _ in pm.list_name_plugin()}
+    try:
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        return
+    except Exception:  # a broken plugin: find it, keep the others
+        for name, _ in pm.list_name_plugin():
+            if name not in before:
+                pm.unregister(name=name)
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
+            continue
+        dist = ep.dist.name if ep.dist else ep.name
+        try:
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=ep.name)
+        except Exception as exc:  # a broken plugin must not take the others down
+            if pm.has_plugin(ep.name):  # registered, then refused by a hook check
+                pm.unregister(name=ep.name)
+            problems.append(PluginError(f"plugin {dist}: cannot be loaded: {exc}", plugin=dist))
 
 
 def plugin_label(pm: pluggy.PluginManager, plugin: object) -> str:

@@ -61,6 +61,18 @@ def test_duckdb_matches_python_on_synthetic_population(capsys, synthetic_export)
     assert "engine duckdb" in err
 
 
+def test_compiled_csv_matches_python_on_synthetic_population(capsys, synthetic_export):
+    """The verdict summary through the compiled rules (SQL, and the per-patient engine only for
+    what SQL leaves open) is the per-patient engine's, row by row, for all five trials, and a
+    bad line is reported the same way."""
+    code, expected, _ = screen(capsys, synthetic_export, "python", "csv")
+    got_code, got, err = screen(capsys, synthetic_export, "duckdb", "csv")
+    assert_same(expected, got, "csv")
+    assert code == got_code
+    assert "rules run as SQL" in err and err.count("engine duckdb") == 1
+    assert len(got.splitlines()) == 1 + 5 * 2000
+
+
 def test_csv_matches_ndjson_verdicts(capsys, small_export):
     """The csv rows are the ndjson results' verdicts and criteria, for both engines."""
     _, ndjson, _ = screen(capsys, small_export, "python", "ndjson")

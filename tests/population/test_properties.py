@@ -1,4 +1,5 @@
-"""Property-based: one rule node, random patients, both engines give the same result objects.
+"""Property-based: one rule node, random patients, both engines give the same result objects,
+and the rules compiled to SQL (``--format csv`` on DuckDB) the same verdict rows.
 
 Each example is a trial with a single criterion (a measurement with a unit, a ×ULN limit,
 a coded result, a record search with ICD-10-CM prefixes, sex, an attestation) and a
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trialrules import read_patients
+from trialrules.csvout import csv_row
 from trialrules.population import population_records
 
 pytest.importorskip("duckdb")
@@ -36,6 +38,11 @@ RULES = {
     "aml_search": "rule: {condition: {valueset: aml, if_absent: not_met, window: {years: 1}}}",
     "female": "rule: {sex: female}",
     "attested": "rule: {attestation: {}}",
+    "adult": 'rule: {derived: {function: age_years, op: ">=", value: 18}}',
+    # Kleene logic over leaves SQL decides and leaves it may leave open
+    "logic": ('rule: {if: {condition: {condition: {valueset: aml, if_absent: not_met, status: active}}, '
+              'then: {not: {sex: female}}, else: {at_least: {n: 2, of: [{attestation: {}}, {sex: male}, '
+              '{measurement: {concept: anc, op: ">=", value: 1.5, unit: "10*9/L", window: {days: 7}}}]}}}}'),
 }
 VALUESETS = """
 - name: aml
@@ -90,7 +97,7 @@ def patient(draw: Any, n: int) -> list[dict[str, Any]]:
     pid = f"p{n:03d}"
     out: list[dict[str, Any]] = [{"resourceType": "Patient", "id": pid,
                                   "gender": draw(st.sampled_from(["female", "male", "other"])),
-                                  "birthDate": draw(st.sampled_from(["1960-01-15", "2008-01-16", "1990"]))}]
+                                  "birthDate": draw(st.sampled_from(["1960-01-15", "2008-01-15", "2008-01-16", "1990"]))}]
     concept = draw(st.sampled_from(sorted(LAB)))
     for i in range(draw(st.integers(0, 3))):
         out.append(draw(observation(pid, i, concept)))
@@ -142,9 +149,18 @@ def test_single_node_same_result_on_both_engines(engines, node, population):
         for kind, lines in by_type.items():
             (export / f"{kind}.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
         failures: list[Any] = []
-        python = [r.to_dict() for r in engine.screen(read_patients(str(export), on_error=failures.append, registry=engine.registry), [trial], AS_OF)]
+        screened = list(engine.screen(read_patients(str(export), on_error=failures.append, registry=engine.registry),
+                                      [trial], AS_OF))
+        python = [r.to_dict() for r in screened]
         duck_failures: list[Any] = []
         records = population_records(export, engine, [trial], "duckdb", duck_failures.append, cache_root=Path(tmp) / "cache")
         duckdb = [r.to_dict() for r in engine.screen(records, [trial], AS_OF)]
+        # the compiled rules (SQL, the per-patient engine only where SQL leaves a node open)
+        compiled_failures: list[Any] = []
+        summary = population_records(export, engine, [trial], "duckdb", compiled_failures.append,
+                                     cache_root=Path(tmp) / "cache", as_of=AS_OF, summary=True)
+        compiled = [csv_row(r) for item in summary for r in item.results()]
     assert duckdb == python
     assert duck_failures == failures
+    assert compiled == [csv_row(r) for r in screened]
+    assert compiled_failures == failures

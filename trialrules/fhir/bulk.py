@@ -6,8 +6,10 @@ Every ``*.ndjson``, ``*.ndjson.gz`` and ``*.ndjson.bz2`` file is read (extension
 in any case), and so is every file the ``$export`` manifest lists under
 ``output``/``error`` (the last segment of its ``url``); each line is dispatched on
 its own ``resourceType``, not on the file name. Any other file in the directory
-is a failure ("not read"), never skipped in silence. Compressed files are
-decompressed once, into the temporary directory, while the first pass reads them.
+is a failure ("not read"), never skipped in silence. Each line is parsed once, the
+files read in order (compressed ones decompressed as they are read), and filed by
+patient in a temporary store (:mod:`trialrules.fhir.grouping`); then each patient's
+record is built from what was filed.
 
 Output is one record per Patient in Patient.id order, and a failure for every
 line that cannot be read: not JSON, a Patient without id, a duplicate Patient id,
@@ -28,9 +30,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple, TypeGuard
 
+from trialrules import _gc
 from trialrules.errors import InputError, shown
 from trialrules.fhir import jsonfile
-from trialrules.fhir.grouping import GroupingStore, Line
+from trialrules.fhir.grouping import GroupingStore, Line, Stored
 from trialrules.fhir.references import patient_id, reference_of, type_and_id
 from trialrules.fhir.resources import SUBJECT_FIELD, RecordBuilder
 from trialrules.fhir.where import Where
@@ -60,6 +63,15 @@ def _usable_key(value: Any) -> TypeGuard[str]:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _patient_id(ref: str) -> str | None:
+    """:func:`patient_id`, answering the usual ``Patient/<id>`` without splitting it."""
+    if ref.startswith("Patient/"):
+        rest = ref[8:]
+        if rest and "/" not in rest and "?" not in rest:
+            return rest
+    return patient_id(ref)
 
 
 class ExportFiles(NamedTuple):
@@ -182,80 +194,60 @@ class BulkAdapter:
         with tempfile.TemporaryDirectory(prefix="trialrules-bulk-") as tmp:
             store = GroupingStore(Path(tmp))
             try:
-                yield from _Export(found.data, store, Path(tmp)).read()
+                yield from _Export(found.data, store).read()
             finally:
                 store.close()
 
 
-def _lines(fh: IO[bytes], copy: IO[bytes] | None) -> Iterator[tuple[bytes | None, int]]:
-    """``(line, length)`` for each line; ``line`` is None for a line longer than
-    MAX_LINE_BYTES, which is skipped in bounded memory. ``copy`` receives every byte."""
+def _lines(fh: IO[bytes]) -> Iterator[bytes | None]:
+    """Each line; None for a line longer than MAX_LINE_BYTES, which is skipped in
+    bounded memory."""
     while True:
         raw = fh.readline(MAX_LINE_BYTES)
         if not raw:
             return
-        if copy is not None:
-            copy.write(raw)
         if len(raw) < MAX_LINE_BYTES or raw.endswith(b"\n"):
-            yield raw, len(raw)
+            yield raw
             continue
-        length = len(raw)
         while not raw.endswith(b"\n"):
             raw = fh.readline(MAX_LINE_BYTES)
             if not raw:
                 break
-            if copy is not None:
-                copy.write(raw)
-            length += len(raw)
-        yield None, length
+        yield None
 
 
 class _Export:
-    """One read of an export: the first pass files lines, the second builds records."""
+    """One read of an export: every line parsed and filed by patient, then the records built."""
 
-    def __init__(self, files: list[Path], store: GroupingStore, tmp: Path) -> None:
+    def __init__(self, files: list[Path], store: GroupingStore) -> None:
         self.names = [str(f) for f in files]
-        self.paths = list(files)  # what pass 2 reads: the file, or its decompressed copy
+        self.paths = list(files)
         self.store = store
-        self.tmp = tmp
-        self.handles: list[IO[bytes]] = []
 
     def read(self) -> Iterator[PatientRecord | InputFailure]:
         for i in range(len(self.paths)):
             yield from self._file_lines(i)
         self.store.finish()
-        try:
-            self.handles = [f.open("rb") for f in self.paths]
-            yield from self._patients()
-        finally:
-            for h in self.handles:
-                h.close()
+        yield from self._patients()
 
-    # -- pass 1 --------------------------------------------------------------
+    # -- reading the files ---------------------------------------------------
 
     def _file_lines(self, index: int) -> Iterator[InputFailure]:
         name, source = self.names[index], self.paths[index]
         compression = _compression(source)
-        copy: IO[bytes] | None = None
         try:
             fh: IO[bytes] = _OPENERS[compression](source, "rb") if compression else source.open("rb")
-            if compression:
-                self.paths[index] = self.tmp / f"{index}.ndjson"
-                copy = self.paths[index].open("wb")
         except OSError as exc:
             yield _failure(name, f"cannot be read: {exc.strerror or exc}")
-            self.paths[index] = self.tmp / f"{index}.empty"
-            self.paths[index].touch()
             return
         with fh:
-            offset, number = 0, 0
+            number = 0
             try:
-                for number, (raw, length) in enumerate(_lines(fh, copy), start=1):
-                    start, offset = offset, offset + length
+                for number, raw in enumerate(_lines(fh), start=1):
                     if raw is None:
                         yield _failure(name, f"line is longer than {MAX_LINE_BYTES} bytes; not read", number)
                     elif raw.strip():
-                        problem = self._file_line(raw, Line(index, start, length, number))
+                        problem = self._file_line(raw, Line(index, number))
                         if problem is not None:
                             yield problem
             except _STREAM_ERRORS as exc:
@@ -263,9 +255,6 @@ class _Export:
                 what = "gzip" if compression == ".gz" else "bzip2" if compression else "the"
                 yield _failure(name, f"{what} file cannot be read after line {number} "
                                f"({type(exc).__name__}: {exc}); the rest of this file is not read")
-            finally:
-                if copy is not None:
-                    copy.close()
 
     def _file_line(self, raw: bytes, where: Line) -> InputFailure | None:
         name = self.names[where.file]
@@ -279,43 +268,36 @@ class _Export:
         if rtype == "Patient":
             if not _usable_key(rid):
                 return _failure(name, "Patient has no usable id", where.line, label, "$.id")
-            self.store.add("patient", rid, where)
+            self.store.add_patient(rid, where, doc)
         elif rtype == "Medication":
             if _usable_key(rid):
-                self.store.add("medication", rid, where)
+                self.store.add_medication(rid, where, doc)
         elif rtype in SUBJECT_FIELD:
             field = SUBJECT_FIELD[rtype]
             ref = reference_of(doc.get(field))
-            pid = patient_id(ref) if ref is not None else None
+            pid = _patient_id(ref) if ref is not None else None
             if pid is None or not _usable_key(pid):
                 what = "no" if ref is None else f"{ref!r}, not a"
                 return _failure(name, f"has {what} Patient reference in {field}; it cannot be "
                                 "attributed to a patient", where.line, label, f"$.{field}")
-            self.store.add("resource", pid, where)
+            self.store.add_resource(pid, where, doc)
         return None
 
-    # -- pass 2 --------------------------------------------------------------
-
-    def _load(self, where: Line) -> Any:
-        fh = self.handles[where.file]
-        fh.seek(where.offset)
-        doc, problem = jsonfile.loads(fh.read(where.length))
-        if problem is not None:  # it was read in pass 1: the file changed during the run
-            raise ValueError(f"line {where.line} changed while the export was read")
-        return doc
+    # -- building the records ------------------------------------------------
 
     def _patients(self) -> Iterator[PatientRecord | InputFailure]:
         resources = self.store.resources()
         pending = next(resources, None)
         first_line: tuple[str, Line] | None = None
-        for pid, where in self.store.patients():
+        for pid, patient in self.store.patients():
             while pending is not None and pending[0] < pid:
                 yield self._orphan(*pending)
                 pending = next(resources, None)
-            group: list[Line] = []
+            group: list[Stored] = []
             while pending is not None and pending[0] == pid:
                 group.append(pending[1])
                 pending = next(resources, None)
+            where = patient.where
             if first_line is not None and first_line[0] == pid:
                 first = first_line[1]
                 yield _failure(self.names[where.file],
@@ -323,22 +305,19 @@ class _Export:
                                "this line is not read", where.line, f"Patient/{pid}")
                 continue
             first_line = (pid, where)
-            yield self._record(where, group)
+            yield self._record(patient, group)
         while pending is not None:
             yield self._orphan(*pending)
             pending = next(resources, None)
 
-    def _orphan(self, pid: str, where: Line) -> InputFailure:
-        try:
-            doc = self._load(where)
-            label = f"{doc.get('resourceType')}/{doc.get('id')}"
-        except (ValueError, OSError, AttributeError, RecursionError):
-            label = None
-        return _failure(self.names[where.file], f"subject Patient/{pid} has no Patient resource in "
-                        "this export; the resource is not read", where.line, label)
+    def _orphan(self, pid: str, resource: Stored) -> InputFailure:
+        doc = resource.document()
+        return _failure(self.names[resource.where.file], f"subject Patient/{pid} has no Patient resource in "
+                        "this export; the resource is not read", resource.where.line,
+                        f"{doc.get('resourceType')}/{doc.get('id')}")
 
-    def _record(self, where: Line, group: list[Line]) -> PatientRecord | InputFailure:
-        name = self.names[where.file]
+    def _record(self, patient: Stored, group: list[Stored]) -> PatientRecord | InputFailure:
+        name = self.names[patient.where.file]
         try:
             cache: dict[str, Any] = {}
 
@@ -347,17 +326,17 @@ class _Export:
                 if found is None or found[0] != "Medication":
                     return None
                 if found[1] not in cache:
-                    line = self.store.medication(found[1])
-                    cache[found[1]] = None if line is None else self._load(line)
+                    cache[found[1]] = self.store.medication(found[1])
                 return cache[found[1]]  # type: ignore[no-any-return]
 
-            builder = RecordBuilder(self._load(where), self._where(where), medication, name)
-            for line in group:
-                builder.add(self._load(line), self._where(line))
-            return builder.build()
+            with _gc.paused():  # the record's objects all live until it is built
+                builder = RecordBuilder(patient.document(), self._where(patient.where), medication, name)
+                for resource in group:
+                    builder.add(resource.document(), self._where(resource.where))
+                return builder.build()
         except Exception as exc:  # noqa: BLE001 - a bug of ours must not stop the batch
             # Conservative: dropping one unreadable resource could hide an exclusion.
-            return _failure(name, f"patient could not be read ({type(exc).__name__}: {exc})", where.line)
+            return _failure(name, f"patient could not be read ({type(exc).__name__}: {exc})", patient.where.line)
 
     def _where(self, line: Line) -> Where:
         return Where(self.names[line.file], line.line)

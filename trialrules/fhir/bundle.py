@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from trialrules import _gc
 from trialrules.errors import InputError, shown
 from trialrules.fhir import jsonfile
 from trialrules.fhir.references import lookup_key, resolve, resource_keys, service_base
@@ -36,7 +37,8 @@ def _failure(file: str, text: str, resource: str | None = None, path: str | None
 def record_from_bundle(document: Any, file: str) -> PatientRecord | InputFailure:
     """Map one parsed Bundle to the patient's record, or say why it cannot be."""
     try:
-        return _record_from_bundle(document, file)
+        with _gc.paused():  # the record's objects all live until it is built
+            return _record_from_bundle(document, file)
     except Exception as exc:  # noqa: BLE001 - a bug of ours must not stop the batch
         # Conservative: a resource we failed to read might be the one that excludes
         # the patient, so the whole input fails rather than dropping it.

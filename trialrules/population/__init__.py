@@ -12,6 +12,11 @@ The division of labour, and why:
   patient's selected rows: windows, units, ×ULN, ties, Kleene logic, sentences
   and evidence are that one code, so an engine's result objects cannot drift
   from ``--engine python``. Plugin functions run the same way.
+* For the verdict summary (``--format csv``), the rule trees are compiled
+  to SQL (``compile.py``, over the facts of ``facts.py``): SQL decides every criterion
+  it can prove it decides as the evaluator does, and the evaluator decides the rest
+  (plugin functions, and the rare cases the query leaves open) for the patients
+  that need them (``summary.py``).
 
 ``screen_export`` yields the records in the reader's order, with its failures
 at the places the reader met them, so the CLI's writers produce the same bytes.
@@ -62,13 +67,20 @@ def population_records(
     spark_master: str | None = None,
     cache_root: Path | None = None,
     as_of: dt.date | None = None,
-) -> Iterator[PatientRecord | Judged]:
+    summary: bool = False,
+) -> Iterator[Any]:
     """Each patient of the export, holding the Observations the trials' value sets
     select in SQL, in the reader's order; ``on_error`` gets each failure in place.
 
     The ingest (or the cache) and the engine are ready before this returns, so their
     problems (:class:`~trialrules.errors.TrialRulesError`) come before any output."""
     store = ingest(export, engine.registry, cache_root)
+    if summary and as_of is not None:
+        from trialrules.population.summary import summary_records
+
+        check_engine(engine_name)
+        return summary_records(store, engine, [engine.trial(t).id for t in trial_ids], as_of, on_error,
+                               engine_name, spark_master)
     sql = backend(engine_name, spark_master)
     if isinstance(sql, SparkBackend) and as_of is not None:
         return _judged(store, sql, _codes(engine, trial_ids), on_error, engine, trial_ids, as_of)
@@ -138,9 +150,19 @@ def _records(store: Store, sql: Any, codes: list[tuple[str | None, str, bool]],
         sql.close()
 
 
-def engine_note(engine: Engine, trial_ids: Sequence[str], engine_name: str) -> str:
+def engine_note(engine: Engine, trial_ids: Sequence[str], engine_name: str, summary: bool = False) -> str:
     """The one stderr line saying what runs where."""
     calls = sorted({name for tid in trial_ids for name in _functions(engine, tid)})
+    if summary:
+        from trialrules.population.compile import compiles
+
+        functions = engine.registry.functions
+        calls = [c for c in calls if c not in functions or not compiles(functions[c].fn)]
+        text = (f"engine {engine_name}: the trials' rules run as SQL; the per-patient evaluator decides, in this "
+                "process, for the patients whose verdict needs them, the rule nodes SQL leaves open")
+        if calls:
+            text += f" (the functions {', '.join(calls)}, which do not compile to SQL)"
+        return text
     where = "on Spark's executors" if engine_name == "spark" else "in this process"
     text = (f"engine {engine_name}: SQL selects each patient's observations by the trials' value sets; "
             f"the per-patient evaluator judges every criterion over them, {where}")

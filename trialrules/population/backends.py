@@ -122,6 +122,7 @@ def spark_session(master: str | None = None) -> Any:
         # Workers judge patients with trialrules and its plugins: this interpreter has them.
         os.environ["PYSPARK_PYTHON"] = sys.executable
     builder = (builder.config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")  # stderr is the CLI's own
                .config("spark.sql.shuffle.partitions", "8")
                .config("spark.driver.memory", os.environ.get("TRIALRULES_SPARK_DRIVER_MEMORY", "1g")))
     _SPARK = builder.getOrCreate()
