@@ -16,6 +16,10 @@ Every figure is one ``trialrules screen`` command in a fresh process, timed from
 * evaluations/s: patients x trials / CPU seconds; and, in the same run, the per-patient
   engine's CPU over each SQL engine's (csv: the rules compiled to SQL, ``population/compile.py``;
   ndjson: SQL selection, the per-patient evaluator judging).
+* the ingest's two parts, each in a process of its own: the project's FHIR reader
+  writing the reader tables (validation, the records the evaluator judges) and
+  DuckDB writing the ViewDefinition tables (``fhir_*``) from the same files;
+  and the end-to-end ratio (first run, ingest included) against the per-patient engine.
 
 The synthetic export comes from ``examples/generate_population.py`` (seeded; ~50
 Observations, 10 Conditions, 10 medication resources a patient, with ties, unjudgeable
@@ -72,6 +76,43 @@ def screen(engine: str, fmt: str, export: Path, trials: tuple[str, ...], cache: 
     return run([*argv, str(export)], cache)
 
 
+def ingest_part(part: str, export: Path, out: Path) -> None:
+    """One part of the ingest in this process (the benchmark times it from outside)."""
+    from trialrules.api import Engine
+    from trialrules.population import store
+
+    out.mkdir(parents=True, exist_ok=True)
+    if part == "reader":
+        store.write_reader_tables(export, Engine().registry, out)
+    else:
+        store.write_views(export, out)
+
+
+def ingest_split(export: Path, tmp: Path) -> dict[str, Any]:
+    out = tmp / "split"
+    figures = {}
+    for part in ("reader", "views"):
+        seconds, peak, code, cpu = run([sys.executable, __file__, "--ingest-part", part, "--dir", str(export),
+                                        "--out", str(out)], tmp / "unused-cache")
+        figures[part] = {"s": round(seconds, 1), "cpu_s": round(cpu, 1), "peak_mb": round(peak), "exit": code}
+    figures["parquet_mb"] = round(sum(p.stat().st_size for p in out.glob("*.parquet")) / 1e6)
+    shutil.rmtree(out, ignore_errors=True)
+    return figures
+
+
+def ratios(engines: dict[str, Any]) -> dict[str, Any]:
+    """End to end (ingest included): CPU of the per-patient engine over each SQL engine's first run."""
+    out: dict[str, Any] = {}
+    python = engines.get("python", {})
+    for name, figures in engines.items():
+        if name == "python":
+            continue
+        base, first = python.get("all_trials_csv"), figures.get("first_run_all_trials_csv")
+        if base and first and first["cpu_s"]:
+            out[f"python/{name} csv end to end (ingest included)"] = round(base["cpu_s"] / first["cpu_s"], 2)
+    return out
+
+
 def _figures(run: tuple[float, float, int, float], n: int, trials: int = len(TRIALS)) -> dict[str, Any]:
     seconds, peak, code, cpu = run
     return {"s": round(seconds, 1), "cpu_s": round(cpu, 1), "peak_mb": round(peak), "exit": code,
@@ -86,7 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--per-trial", action="store_true", help="also time each trial alone")
     ap.add_argument("--formats", default="csv,ndjson", help="output formats to time (after ingest)")
+    ap.add_argument("--no-split", action="store_true", help="do not time the ingest's two parts")
+    ap.add_argument("--ingest-part", choices=("reader", "views"), help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.ingest_part:
+        ingest_part(args.ingest_part, args.dir, args.out)
+        return 0
     engines = args.engines.split(",")
     export = args.dir or Path(tempfile.gettempdir()) / f"trialrules-pop-{args.patients}-{args.seed}"
     if not (export / "Patient.ndjson").exists():
@@ -101,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     n = args.patients
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
+        if not args.no_split:
+            report["ingest_parts"] = ingest_split(export, Path(tmp))
+            print(json.dumps({"ingest_parts": report["ingest_parts"]}), file=sys.stderr)
         for engine in engines:
             cache = Path(tmp) / engine
             figures: dict[str, Any] = {}
@@ -128,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("all_trials_csv", "all_trials_ndjson"):
             if key in figures and key in python and figures[key]["cpu_s"]:
                 figures[f"{key}_cpu_ratio_python_over_{engine}"] = round(python[key]["cpu_s"] / figures[key]["cpu_s"], 2)
+    report["ratios"] = ratios(report["engines"])
     report["load_average_at_end"] = os.getloadavg()
     print(json.dumps(report, indent=2))
     return 0

@@ -4,6 +4,7 @@ once, file by file."""
 
 from __future__ import annotations
 
+import codecs
 import gc
 import json
 import marshal
@@ -154,3 +155,17 @@ def test_a_patient_spread_over_many_chunks_keeps_file_order(
     # p1 has no Patient: each of its lines named, in file order, between p0 and p2
     assert len(orphans) == 10 and all("subject Patient/p1 has no Patient resource" in e for e in orphans)
     assert [out.index(r) for r in records] == [0, 11]
+
+
+@pytest.mark.parametrize("data", EDGE_CASES, ids=lambda d: repr(d[:24]))
+def test_the_standard_path_reads_as_json_loads(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One decoder kept for every call must read exactly as ``json.loads`` with the hook."""
+    monkeypatch.setattr(jsonfile, "_orjson", None)
+    text = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        expected = (json.loads(text, parse_int=jsonfile._int), None)  # type: ignore[attr-defined]
+    except (ValueError, RecursionError) as exc:
+        expected = (None, jsonfile.describe_json_error(exc, text))
+    got = jsonfile.loads(data)
+    assert got[1] == expected[1]
+    assert same(got[0], expected[0])

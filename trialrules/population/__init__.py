@@ -38,23 +38,11 @@ from trialrules.population.backends import (
     SparkBackend,
     backend,
     check_engine,
-    valueset_codes,
 )
+from trialrules.population.judged import Judged, trial_codes
 from trialrules.population.store import Store, ingest
-from trialrules.registry import valueset_lookup
-from trialrules.results import ScreeningResult
-from trialrules.terminology import Matcher, compile_valueset
 
 __all__ = ["ENGINES", "EngineUnavailable", "check_engine", "Store", "ingest", "population_records", "engine_note"]
-
-
-def _codes(engine: Engine, trial_ids: Sequence[str]) -> list[tuple[str | None, str, bool]]:
-    matchers: list[Matcher] = []
-    for tid in trial_ids:
-        trial = engine.trial(tid)
-        lookup = valueset_lookup(engine.registry, trial)
-        matchers.extend(compile_valueset(vs, lookup) for vs in lookup.values())
-    return valueset_codes(matchers)
 
 
 def population_records(
@@ -83,28 +71,8 @@ def population_records(
                                engine_name, spark_master)
     sql = backend(engine_name, spark_master)
     if isinstance(sql, SparkBackend) and as_of is not None:
-        return _judged(store, sql, _codes(engine, trial_ids), on_error, engine, trial_ids, as_of)
-    return _records(store, sql, _codes(engine, trial_ids), on_error)
-
-
-class Judged:
-    """A patient a population engine judged on its workers: what the CLI needs of a record
-    (``id``, ``warnings``) and its results, handed over by :meth:`results`."""
-
-    __slots__ = ("id", "warnings", "_outcome", "_engine")
-
-    def __init__(self, pid: str, warnings: tuple[str, ...], outcome: Any, engine: Engine) -> None:
-        self.id, self.warnings, self._outcome, self._engine = pid, warnings, outcome, engine
-
-    def results(self) -> list[ScreeningResult]:
-        """The results (the audit hook sees each here, in the driver); a worker's error is raised again."""
-        if isinstance(self._outcome, BaseException):
-            raise self._outcome
-        hook = self._engine.plugin_manager.hook.trialrules_screening_finish
-        results = [evolve(r, definition=self._engine.compiled(r.trial)) for r in self._outcome]
-        for result in results:
-            hook(result=result)
-        return results
+        return _judged(store, sql, trial_codes(engine, trial_ids), on_error, engine, trial_ids, as_of)
+    return _records(store, sql, trial_codes(engine, trial_ids), on_error)
 
 
 def _judged(store: Store, sql: SparkBackend, codes: list[tuple[str | None, str, bool]],

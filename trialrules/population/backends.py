@@ -189,7 +189,7 @@ def check_engine(name: str) -> None:
     if name == "duckdb" and (importlib.util.find_spec("duckdb") is None or importlib.util.find_spec("pyarrow") is None):
         raise EngineUnavailable("--engine duckdb needs DuckDB: pip install 'trialrules[duckdb]'")
     if name == "spark":
-        if any(importlib.util.find_spec(m) is None for m in ("pyspark", "pyarrow", "sqlglot")):
+        if any(importlib.util.find_spec(m) is None for m in ("pyspark", "pyarrow", "sqlglot", "duckdb")):
             raise EngineUnavailable("--engine spark needs PySpark: pip install 'trialrules[spark]'")
         if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
             raise EngineUnavailable("--engine spark needs Java 17 (e.g. apt-get install openjdk-17-jre-headless)")

@@ -1,26 +1,39 @@
 """
 A Bulk export ingested once into Parquet tables, cached by the export's content.
 
-The tables are the ViewDefinitions in ``views/`` (SQL-on-FHIR v2): their column
-names and types are read from those files, so each table's layout has one home.
-Rows come from the project's own FHIR reader (``read_patients``), the same one the
-per-patient engine uses: partial dates, comparators, statuses, contained
-Medications and bad lines are interpreted in one place, and both engines see the
-same data. Each Observation is a row (with its codings in ``observation_code``)
-so SQL can select what a trial needs; the rest of a record is one value per
-patient. Writing goes in batches of patients, so memory does not grow with the
-export.
+Two kinds of table, in one folder per export (``Store.table(name)``):
+
+* **Reader tables**, written from the project's own FHIR reader (``read_patients``),
+  the one the per-patient engine uses: it validates every line (a bad line is an
+  error naming file, line, resource and path; the batch goes on) and interprets
+  partial dates, comparators, statuses and contained Medications in one place, so
+  the engines judge the same records. Batches of patients: memory does not grow.
+
+  - ``patient(ord BIGINT, id VARCHAR, birth_date DATE, sex VARCHAR, record BLOB)``:
+    one row per record in the reader's order; ``ord`` is the position in the
+    reader's output stream (records and failures); ``record`` the pickled
+    ``PatientRecord`` without its Observations.
+  - ``observation(ord, seq BIGINT, id VARCHAR, status VARCHAR, date DATE,
+    value_number DOUBLE, value_unit VARCHAR, observation BLOB)``: one row per
+    Observation of a record (``seq``: its position; components are rows of their own).
+  - ``observation_code(ord, seq, system VARCHAR, code VARCHAR)``: one row per coding,
+    normalised as value sets match them (canonical system URI; ICD-10/ATC without dots).
+  - ``failure(ord, input VARCHAR, error VARCHAR)``: each error line, where it fell.
+
+* **View tables** ``fhir_*``, one per SQL-on-FHIR v2 ViewDefinition in ``views/``,
+  written by DuckDB from the same files (``viewtables``): the view's columns after
+  ``ord``, rows of the patients the reader accepted, in ``ord`` order. Their layout
+  is the view files' (one home); ``viewtables`` says why both readers run.
 
 The cache key hashes every file of the export (names, sizes, bytes), the
-trialrules version and the source of the reader and model, so a changed export
-or a changed reader never reuses an old ingest.
+trialrules version, the source of the reader and model, and the views and their
+compiler, so a changed export, reader or view never reuses an old ingest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import pickle
 import shutil
@@ -28,42 +41,37 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from trialrules.errors import TrialRulesError
 from trialrules.models import InputFailure, PatientRecord
+from trialrules.population.viewtables import views_digest_parts
 from trialrules.registry import Registry
 from trialrules.terminology import _normal_code, system_uri
 
 #: Bump when the layout of the tables or of the stored values changes.
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 TABLES = ("patient", "observation", "observation_code", "failure")
 _BATCH_PATIENTS = 2_000
 # Stored records are our own pickles in a private (0700) cache folder, never input.
 _PICKLE = pickle.HIGHEST_PROTOCOL
 
 
-def view(name: str) -> dict[str, Any]:
-    """The ViewDefinition JSON of a table."""
-    text = resources.files("trialrules.population").joinpath("views", f"{name}.json").read_text(encoding="utf-8")
-    out: dict[str, Any] = json.loads(text)
-    return out
-
-
 def _arrow_schema(name: str) -> Any:
+    """The layout of a reader table (see the module docstring)."""
     import pyarrow as pa
 
-    types = {
-        "integer": pa.int64(), "string": pa.string(), "code": pa.string(), "uri": pa.string(),
-        "date": pa.date32(), "decimal": pa.float64(), "base64Binary": pa.binary(),
-    }
-    fields = []
-    for select in view(name)["select"]:
-        for column in select["column"]:
-            fields.append(pa.field(column["name"], types[column["type"]]))
-    return pa.schema(fields)
+    fields = {
+        "patient": [("ord", pa.int64()), ("id", pa.string()), ("birth_date", pa.date32()), ("sex", pa.string()),
+                    ("record", pa.binary())],
+        "observation": [("ord", pa.int64()), ("seq", pa.int64()), ("id", pa.string()), ("status", pa.string()),
+                        ("date", pa.date32()), ("value_number", pa.float64()), ("value_unit", pa.string()),
+                        ("observation", pa.binary())],
+        "observation_code": [("ord", pa.int64()), ("seq", pa.int64()), ("system", pa.string()), ("code", pa.string())],
+        "failure": [("ord", pa.int64()), ("input", pa.string()), ("error", pa.string())],
+    }[name]
+    return pa.schema([pa.field(n, t) for n, t in fields])
 
 
 def default_cache_root() -> Path:
@@ -84,6 +92,8 @@ def export_key(export: Path) -> str:
     package = Path(trialrules.__file__).parent
     for source in sorted([package / "models.py", *(package / "fhir").glob("*.py")]):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    for part in views_digest_parts():
+        digest.update(part)
     # Every file below the export (a manifest may list files in sub-folders).
     for path in sorted(p for p in export.rglob("*") if p.is_file()):
         digest.update(f"{path.relative_to(export)}\0{path.stat().st_size}\0".encode())
@@ -173,12 +183,35 @@ class _Progress:
             sys.stderr.write(f"\ringesting: {self.count} patients ({rate:.0f}/s)")
             sys.stderr.flush()
 
+    def line(self, text: str) -> None:
+        sys.stderr.write(f"ingesting: {text}\n")
+        sys.stderr.flush()
+
     def done(self) -> None:
         if self.enabled and self.count >= 1000:
             sys.stderr.write(f"\ringesting: {self.count} patients, done\n")
 
 
 def _write(export: Path, registry: Registry, work: Path, log: Callable[[str], None] | None) -> None:
+    count = write_reader_tables(export, registry, work)
+    write_views(export, work)
+    if log is not None:
+        log(f"ingested {count} patients from {export}")
+
+
+def write_views(export: Path, work: Path) -> dict[str, int]:
+    """The view tables (``fhir_*``), after :func:`write_reader_tables` wrote ``patient``."""
+    from trialrules.fhir.bulk import export_files
+    from trialrules.population.viewtables import write_view_tables
+
+    progress = _Progress()
+    return write_view_tables(export_files(export).data, work / "patient.parquet", work,
+                             threads=os.cpu_count() or 1, progress=progress.line if progress.enabled else None)
+
+
+def write_reader_tables(export: Path, registry: Registry, work: Path) -> int:
+    """The reader tables (``patient``, ``observation``, ``observation_code``, ``failure``);
+    returns the number of patients."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -220,8 +253,7 @@ def _write(export: Path, registry: Registry, work: Path, log: Callable[[str], No
         for w in writers.values():
             w.close()
         progress.done()
-    if log is not None:
-        log(f"ingested {progress.count} patients from {export}")
+    return progress.count
 
 
 def _day(value: Any) -> dt.date | None:

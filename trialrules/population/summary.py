@@ -28,6 +28,7 @@ from trialrules.models import CriterionResult, InputFailure, evolve
 from trialrules.population.backends import SELECT_OBSERVATIONS
 from trialrules.population.compile import CODE, RESULT, Compiler, Plan
 from trialrules.population.facts import facts
+from trialrules.population.judged import Judged, trial_codes
 from trialrules.population.store import Store
 from trialrules.results import ScreeningResult
 
@@ -43,8 +44,6 @@ def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_o
                     on_error: Callable[[InputFailure], None], engine_name: str = "duckdb",
                     spark_master: str | None = None, stats: dict[str, int] | None = None) -> Iterator[Any]:
     """Each patient's csv results, in the reader's order, its failures in place."""
-    from trialrules.population import Judged, _codes
-
     plan, query = plan_for(store, engine, trial_ids, as_of)
     found = facts(store)
     sql: _Session = _SparkSession(spark_master) if engine_name == "spark" else _DuckSession()
@@ -55,7 +54,7 @@ def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_o
             sql.view(name, store.table(name))
         for name, (columns, rows) in plan.tables.items():
             sql.table(name, columns, rows)
-        codes = _codes(engine, trial_ids)
+        codes = trial_codes(engine, trial_ids)
         sql.table("valueset_code", [("system", "s"), ("code", "s"), ("prefix", "b")], codes)
         sql.create("verdict", query)
         undecided = " OR ".join(f"c{i} IS NULL" for i in range(len(plan.columns))) or "FALSE"
