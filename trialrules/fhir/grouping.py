@@ -25,10 +25,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-#: SQLite page cache and sorter memory for the grouping database, in KiB.
-CACHE_KIB = 16 * 1024
+#: SQLite page cache and sorter memory for the grouping database, in KiB (8 MB: the same
+#: CPU as 16 MB, 20 MB less peak memory; README "FHIR input").
+CACHE_KIB = 8 * 1024
 #: Serialised resources held in memory before they are written (bytes).
-CHUNK_BYTES = 16 * 1024 * 1024
+CHUNK_BYTES = 8 * 1024 * 1024
 _ROW_COST = 64  # bookkeeping per resource held, counted against CHUNK_BYTES
 
 
