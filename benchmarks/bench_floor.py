@@ -9,7 +9,8 @@ screened by the engine (full explanations, with and without ``to_dict()``) and b
 hand-written check in benchmarks/cel001_floor.py; both must agree on every patient's
 verdict and on every criterion's result, or the benchmark stops. Times are CPU time
 (``time.process_time``), min and median of ``--repeat`` runs, ratios taken in the same run
-so that the machine's load cancels. Not a timed test: the figures go into the README.
+so that the machine's load cancels. A second table gives the engine's cost for the first
+1 ... 5 trials on the same patients. Not a timed test: the figures go into the README.
 """
 
 from __future__ import annotations
@@ -224,6 +225,28 @@ def row(engine: Engine, floor: Floor, history: int, n: int, repeat: int) -> str:
           f"| {min(e) * us / (history + 40):.1f} |")
 
 
+def trials_row(engine: Engine, history: int, n: int, repeat: int) -> str:
+    """Engine cost for the first 1 ... 5 trials (cel001 first) on the same patients, one
+    index per patient shared by the trials as in ``Engine.screen``."""
+    ids = ["cel001"] + sorted(t.id for t in engine.trials if t.id != "cel001")
+    records = population(n, history)
+    cells = []
+    base = 0.0
+    for k in range(1, len(ids) + 1):
+        compiled = [engine.compiled(t) for t in ids[:k]]
+
+        def run(compiled: list[Any] = compiled) -> None:
+            for p in records:
+                index = PatientIndex(p)
+                for c in compiled:
+                    c.evaluate(p, AS_OF, index)
+
+        t = min(cpu(run, repeat)) * 1e6 / n
+        base = base or t
+        cells.append(f"{t:,.0f} ({t / base:.1f}×)")
+    return f"| {history:,} | {n} | " + " | ".join(cells) + " |"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--patients", type=int, default=200)
@@ -236,9 +259,17 @@ def main() -> None:
     print("| background records | patients | verdicts (E/I/R) | floor µs | engine µs | ratio | engine+to_dict µs | ratio "
           "| 5 trials µs | engine µs/record |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for history in (int(h) for h in args.histories.split(",")):
-        n = max(4, min(args.patients, args.patients * 100 // max(history, 1)))
-        print(row(engine, floor, history, n, args.repeat), flush=True)
+    histories = [int(h) for h in args.histories.split(",")]
+    sizes = {h: max(4, min(args.patients, args.patients * 100 // max(h, 1))) for h in histories}
+    for history in histories:
+        print(row(engine, floor, history, sizes[history], args.repeat), flush=True)
+    print(f"\nEngine CPU µs per patient for 1 ... {len(engine.trials)} trials (cel001 first, then by id; "
+          "× the one-trial cost), min of the repeats")
+    print("| background records | patients | " + " | ".join(f"{k} trial{'s' if k > 1 else ''}"
+                                                         for k in range(1, len(engine.trials) + 1)) + " |")
+    print("|---|---|" + "---|" * len(engine.trials))
+    for history in histories:
+        print(trials_row(engine, history, sizes[history], args.repeat), flush=True)
 
 
 if __name__ == "__main__":

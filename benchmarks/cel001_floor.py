@@ -19,8 +19,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from trialrules.evaluator import _SKIP_STATUS, UNCONFIRMED
 from trialrules.models import Coding, PatientRecord, Quantity, ValueSet
+from trialrules.statuses import NOT_HAPPENED as _SKIP_STATUS
+from trialrules.statuses import VERIFICATION_UNCONFIRMED as UNCONFIRMED
 from trialrules.terminology import SYSTEMS
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"

@@ -370,6 +370,20 @@ DRUGS = [
 CODED_RESULTS = [("260385009", "Negative"), ("10828004", "Positive")]
 
 
+def _allergies(pid: str) -> list[dict[str, Any]]:
+    """A quarter of the patients allergic to penicillin (which excludes them from CEL001), a
+    quarter to peanuts, half with none: chosen by the id, so the random stream, and with it
+    every other field of the population, stays as it was when every patient had the penicillin
+    allergy (and the benchmarks never timed an eligible CEL001 patient, issue 19)."""
+    if pid[0] in "0123":
+        return [{"id": f"{pid}-alg-0", "codes": [{"system": RXNORM, "code": "7980", "display": "penicillin G"}],
+                 "clinical_status": "active", "verification_status": "confirmed"}]
+    if pid[0] in "4567":  # SNOMED CT 91935009 |Allergy to peanut|
+        return [{"id": f"{pid}-alg-0", "codes": [{"system": SNOMED, "code": "91935009", "display": "Allergy to peanut"}],
+                 "clinical_status": "active", "verification_status": "confirmed"}]
+    return []
+
+
 def synthetic_record(rng: random.Random, as_of: dt.date = dt.date(2026, 1, 15)) -> dict[str, Any]:
     """A synthetic native record: ~50 observations, 10 conditions, 10 medications."""
     pid = f"{rng.getrandbits(128):032x}"
@@ -426,9 +440,7 @@ def synthetic_record(rng: random.Random, as_of: dt.date = dt.date(2026, 1, 15)) 
         "immunizations": [{"id": f"{pid}-imm-0", "codes": [{"system": CVX, "code": "141",
                            "display": "Influenza, seasonal, injectable"}], "date": day(400),
                            "status": "completed"}],
-        "allergies": [{"id": f"{pid}-alg-0", "codes": [{"system": RXNORM, "code": "7980",
-                       "display": "penicillin G"}], "clinical_status": "active",
-                       "verification_status": "confirmed"}],
+        "allergies": _allergies(pid),
         "attestations": {"inc_consent": True, "exc_investigator": False},
     }
 

@@ -10,11 +10,13 @@ derived nodes.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from _support import AS_OF, LOINC, TrialPlugin, engine_for, patient, write_trial
 
 from trialrules import DerivedValue, Engine, hookimpl
-from trialrules._latest import compare, is_after, newest, parse_effective
+from trialrules._latest import compare, compare_intervals, is_after, newest, parse_effective
 
 ANC = '{measurement: {concept: anc, op: ">=", value: 1.5, unit: "10*9/L", window: {days: 7}}}'
 ALT = '{measurement: {concept: alt, op: "<=", uln: 3, window: {days: 14}}}'
@@ -119,6 +121,14 @@ class TestComparators:
         ("<", 5, "!=", 5, "met"), (None, 5, "==", 5, "met")])
     def test_compare(self, comparator, value, op, limit, expected):
         assert expected == compare(value, comparator, op, limit)
+
+    @pytest.mark.parametrize("op", [">=", ">", "<=", "<", "==", "!="])
+    @pytest.mark.parametrize("value", [-1.5, 0.0, 1.4999999999, 1.5, 1.5000000001, 1e308, -math.inf, math.inf, math.nan])
+    @pytest.mark.parametrize("limit", [1.5, 0.0, math.inf, math.nan])
+    def test_exact_values_take_the_short_way_to_the_same_answer(self, op, value, limit):
+        """The shortcut for an exact finite value agrees with the intervals on both sides
+        of every limit, and infinities and NaN still go through the intervals."""
+        assert compare_intervals(value, None, op, limit) == compare(value, None, op, limit)
 
 
 class TestTies:

@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from attrs import frozen
 
@@ -108,14 +109,24 @@ def parse_effective(text: str) -> When | None:
         return None
 
 
+_DAYS: dict[dt.date, When | None] = {}
+
+
 def when_of(obs: Observation) -> When | None:
     """The observation's :class:`When`; None when it has no (readable) date."""
     if obs.effective:
         found = parse_effective(obs.effective)
         if found is not None:
             return found
-    if obs.date is not None:
-        return parse_effective(obs.date.isoformat())
+    day = obs.date
+    if day is not None:
+        try:
+            return _DAYS[day]
+        except KeyError:
+            if len(_DAYS) >= 65536:
+                _DAYS.clear()
+            found = _DAYS[day] = parse_effective(day.isoformat())
+            return found
     return None
 
 
@@ -149,8 +160,7 @@ def placement(when: When | None, start: dt.date | None, as_of: dt.date) -> str:
     return IN
 
 
-@frozen
-class Candidate:
+class Candidate(NamedTuple):
     """A result that may be judged: ``certain`` when it is surely inside the window."""
 
     obs: Observation
@@ -158,9 +168,17 @@ class Candidate:
     certain: bool
 
 
-def _clip(when: When | None, as_of: dt.date) -> tuple[float, float, bool]:
-    """(lo, hi, zoned) of the instants a candidate may mean, up to the as-of date."""
-    end = _seconds(dt.datetime.combine(as_of, dt.time())) + _DAY - 1e-6
+@lru_cache(maxsize=64)
+def _day_end(as_of: dt.date) -> float:
+    """The last instant of the as-of date (wall-clock seconds)."""
+    return _seconds(dt.datetime.combine(as_of, dt.time())) + _DAY - 1e-6
+
+
+def _clip(when: When | None, as_of: dt.date, end: float | None = None) -> tuple[float, float, bool]:
+    """(lo, hi, zoned) of the instants a candidate may mean, up to the as-of date
+    (``end``: :func:`_day_end` of it, when the caller has it)."""
+    if end is None:
+        end = _day_end(as_of)
     if when is None:
         return -math.inf, end, False
     if when.last_day > as_of and not when.zoned:
@@ -174,6 +192,27 @@ def sort_key(obs: Observation, when: When | None) -> tuple[Any, ...]:
     hi = -math.inf if when is None else when.hi + (_LATEST_SHIFT if not when.zoned else 0.0)
     lo = -math.inf if when is None else when.lo
     return (-hi, -lo, obs.id, repr(obs.value), obs.effective or "", str(obs.date))
+
+
+def newest_first(observations: Iterable[Observation], when: Callable[[Observation], When | None]) -> list[Observation]:
+    """``observations`` in :func:`sort_key` order. The full key (``repr`` of every value) is
+    built only when two results share instants and id, which real feeds rarely send: the
+    first three parts of the key then already give the same order."""
+    if not isinstance(observations, list):
+        observations = list(observations)
+    if len(observations) < 2:
+        return list(observations)
+    keyed = []
+    for obs in observations:
+        w = when(obs)
+        if w is None:
+            keyed.append((math.inf, math.inf, obs.id, obs))
+        else:
+            keyed.append((-(w.hi + (_LATEST_SHIFT if not w.zoned else 0.0)), -w.lo, obs.id, obs))
+    if len({k[:3] for k in keyed}) < len(keyed):
+        return sorted((k[3] for k in keyed), key=lambda o: sort_key(o, when(o)))
+    keyed.sort(key=lambda k: k[:3])
+    return [k[3] for k in keyed]
 
 
 def in_window(observations: Iterable[Observation], start: dt.date | None, as_of: dt.date,
@@ -192,7 +231,10 @@ def in_window(observations: Iterable[Observation], start: dt.date | None, as_of:
 def newest(candidates: Sequence[Candidate], as_of: dt.date) -> list[Candidate]:
     """The candidates no other candidate is after: the newest result, or several that
     cannot be told apart in time. Linear: only the latest starts can be after anything."""
-    spans = [_clip(c.when, as_of) for c in candidates]
+    if len(candidates) < 2:
+        return list(candidates)  # a lone result is never after itself (lo <= hi, even clipped)
+    end = _day_end(as_of)
+    spans = [_clip(c.when, as_of, end) for c in candidates]
     latest_zoned = max((lo for lo, _, z in spans if z), default=-math.inf)
     latest_wall = max((lo for lo, _, z in spans if not z), default=-math.inf)
     out = []
@@ -237,12 +279,25 @@ def _apart(a: _Interval, b: _Interval) -> bool:
             or b[2] < a[0] or (b[2] == a[0] and not (b[3] and a[1])))
 
 
+_EXACT: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne,
+}
+
+
 def compare(value: float, comparator: str | None, op: str, limit: float) -> Result | None:
     """Whether ``value`` (a bound when ``comparator`` is set) meets ``op limit``.
 
     MET when every value the result may be meets it, NOT_MET when none does, None when
     the bound does not settle it (``<0.5`` against ``>= 0.3``).
     """
+    if comparator is None and -math.inf < value < math.inf and -math.inf < limit < math.inf:
+        # an exact finite value: the intervals reduce to the comparison itself
+        return MET if _EXACT[op](value, limit) else NOT_MET
+    return compare_intervals(value, comparator, op, limit)
+
+
+def compare_intervals(value: float, comparator: str | None, op: str, limit: float) -> Result | None:
+    """:func:`compare` worked out on the intervals of values the result and the limit allow."""
     values = _values(comparator, value)
     if op == "!=":
         point = (limit, True, limit, True)

@@ -278,6 +278,8 @@ def latest_outcome(title: str, where: str, newest: Sequence[Candidate], judged: 
     """
     if not newest:
         return Outcome(UNKNOWN, (f"no {title} result {where}",))
+    if len(newest) == 1 and judged[0].result is not None and newest[0].certain:
+        return Outcome(judged[0].result, (judged[0].sentence,), (evidence_of(newest[0].obs),))
     evidence = tuple(evidence_of(c.obs) for c in newest)
     results = {j.result for j in judged}
     if len(results) == 1 and None not in results and any(c.certain for c in newest):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +137,18 @@ def trialrules_register_valuesets(registry: Registry) -> None:
 
 def _window(args: Mapping[str, Any]) -> Window | None:
     raw = args.get("window")
-    return None if raw is None else converter.structure(raw, Window)
+    if raw is None:
+        return None
+    try:
+        return _window_of(tuple(sorted(raw.items())))
+    except (TypeError, AttributeError):  # not a mapping of plain values: let the converter say why
+        return converter.structure(raw, Window)
+
+
+@lru_cache(maxsize=256)
+def _window_of(items: tuple[tuple[str, Any], ...]) -> Window:
+    """A function's ``window`` argument as a :class:`Window`, structured once per distinct value."""
+    return converter.structure(dict(items), Window)
 
 
 def latest_quantity(ctx: FunctionContext, concept: str, unit: str, window: Window | None) -> Latest:

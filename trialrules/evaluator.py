@@ -20,13 +20,14 @@ import attrs
 from attrs import frozen
 
 from trialrules import units
-from trialrules._kleene import Outcome, all_of, any_of, at_least, negate
-from trialrules._latest import compare, in_window, newest, shown_bound
+from trialrules._kleene import Outcome, all_of, any_of, at_least, negate, unique
+from trialrules._latest import compare, shown_bound
 from trialrules._measure import Judge, each_outcome, fmt, latest_outcome, make_match_judge, make_numeric_judge, snap
 from trialrules._patient import (
+    GROUP_MEMO_LIMIT,
     PatientIndex,
+    WindowAt,
     describe_window,
-    window_start,
 )
 from trialrules.errors import UnitError
 from trialrules.functions import DerivedValue, FunctionContext, last_day_applies
@@ -93,17 +94,17 @@ def _compile_measurement(node: Measurement, env: _CompileEnv) -> Compiled:
         judge = make_numeric_judge(title, comp, concept.molar_mass, concept.valence)
     else:
         judge = make_match_judge(title, comp, [env.matchers[n] for n in comp.result_in])
-    window = node.window
+    window = WindowAt(node.window)
     use = node.use
 
     def run(ev: Evaluation) -> Outcome:
-        start = window_start(window, ev.as_of)
-        where = describe_window(window, ev.as_of)
+        at = window.at(ev.as_of)
+        where = at.where
         patient = ev.index.record
-        candidates = in_window(ev.index.observations(matcher), start, ev.as_of, ev.index.when)
         if use == "latest":
-            chosen = newest(candidates, ev.as_of)
+            chosen = ev.index.newest(matcher, at.start, ev.as_of)
             return latest_outcome(title, where, chosen, [judge(c.obs, patient) for c in chosen])
+        candidates = ev.index.in_window(matcher, at.start, ev.as_of)
         return each_outcome(title, where, use, candidates, [judge(c.obs, patient) for c in candidates])
 
     return run
@@ -237,19 +238,36 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
     need_active = node.status == "active"
     wider = [(n, env.matchers[n]) for n in node.open_list]
     by_diagnosis = kind == "condition" and node.dated_by == "diagnosis"
+    at_window = WindowAt(window)
+    # This search's judgement of each kind of record (codes, ingredients, verificationStatus),
+    # by the process-wide group number: a patient's records are judged once per distinct
+    # coding across the whole batch, not once per patient.
+    judged: dict[int, RecordFinding | None] = {}
+    absent: list[Any] = [None, None]  # [as-of date, the outcome when no record matches]
 
     def run(ev: Evaluation) -> Outcome:
-        start = window_start(window, ev.as_of)
+        at = at_window.at(ev.as_of)
+        start = at.start
         found: list[tuple[str, Evidence]] = []
         undecided: list[tuple[str, Evidence]] = []
         uncertain: list[str] = []
         matched: list[tuple[int, Any, RecordFinding]] = []
-        for group in ev.index.record_groups(attr):  # records alike in what is judged, judged once
-            finding = assess_record(group[0][1], kind, include, exclude)
-            if finding is None:
-                finding = _open_list_finding(group[0][1], kind, wider, exclude)
+        for number, group in ev.index.keyed_groups(attr):  # records alike in what is judged, judged once
+            try:
+                finding = judged[number]
+            except KeyError:
+                finding = assess_record(group[0][1], kind, include, exclude)
+                if finding is None:
+                    finding = _open_list_finding(group[0][1], kind, wider, exclude)
+                if len(judged) >= GROUP_MEMO_LIMIT:
+                    judged.clear()
+                judged[number] = finding
             if finding is not None:
                 matched.extend((pos, rec, finding) for pos, rec in group)
+        if not matched:
+            if absent[0] != ev.as_of:
+                absent[:] = [ev.as_of, search_outcome(node, label, window, ev.as_of, (), (), (), at.where)]
+            return absent[1]  # type: ignore[no-any-return]
         matched.sort(key=lambda m: m[0])  # the records' own order
         for _, rec, finding in matched:
             status = getattr(rec, "verification_status", None)
@@ -297,7 +315,7 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
                 undecided.append((f"{text} {finding.why}", evidence))
             else:
                 found.append((text, evidence))
-        return search_outcome(node, label, window, ev.as_of, found, undecided, uncertain)
+        return search_outcome(node, label, window, ev.as_of, found, undecided, uncertain, at.where)
 
     return run
 
@@ -327,11 +345,16 @@ def search_outcome(
     found: Sequence[tuple[str, Evidence]],
     undecided: Sequence[tuple[str, Evidence]],
     uncertain: Sequence[str],
+    described: str | None = None,
 ) -> Outcome:
     """A search's result from the records it found (sentence, evidence), those it cannot
-    judge, and those it cannot place in time."""
+    judge, and those it cannot place in time (``described``: the window's words, when the
+    caller has them)."""
     noun = node.record
-    where = "" if window is None else " " + describe_window(window, as_of)
+    if window is None:
+        where = ""
+    else:
+        where = " " + (describe_window(window, as_of) if described is None else described)
     # the order of records in the input never shows in the result: by date, then resource
     found = sorted(found, key=_record_order)
     undecided = sorted(undecided, key=_record_order)
@@ -378,16 +401,30 @@ def _last_date(rec: Any, kind: str, begin: dt.date | None, end: dt.date | None, 
 # --------------------------------------------------------------------------
 
 
+def _attestation_outcomes(key: str) -> dict[bool | None, Outcome]:
+    """The three outcomes of an attestation: answered true, false, or not at all."""
+    return {
+        None: Outcome(UNKNOWN, (f"awaits a person's attestation ({key}); only a person can decide it",)),
+        True: Outcome(MET, (f"attested true ({key})",)),
+        False: Outcome(NOT_MET, (f"attested false ({key})",)),
+    }
+
+
 def _compile_attestation(node: Attestation) -> Compiled:
     fixed = node.id
+    # (trial id, attestation key) -> (qualified key, the three outcomes): built once, not per patient
+    known: dict[tuple[str, str], tuple[str, dict[bool | None, Outcome]]] = {}
 
     def run(ev: Evaluation) -> Outcome:
         key = fixed or ev.criterion_id
+        found = known.get((ev.trial_id, key))
+        if found is None:
+            found = known[(ev.trial_id, key)] = (f"{ev.trial_id}:{key}", _attestation_outcomes(key))
         attestations = ev.index.record.attestations
-        answer = attestations.get(f"{ev.trial_id}:{key}", attestations.get(key))
+        answer = attestations.get(found[0], attestations.get(key))
         if answer is None:
-            return Outcome(UNKNOWN, (f"awaits a person's attestation ({key}); only a person can decide it",))
-        return Outcome(MET if answer else NOT_MET, (f"attested {'true' if answer else 'false'} ({key})",))
+            return found[1][None]
+        return found[1][bool(answer)]
 
     return run
 
@@ -395,11 +432,17 @@ def _compile_attestation(node: Attestation) -> Compiled:
 def _compile_sex(node: Sex) -> Compiled:
     wanted = node.sex
 
+    unstated = Outcome(UNKNOWN, (f"the record does not state the patient's sex as {wanted} or otherwise",))
+    stated = {sex: Outcome(MET if sex == wanted else NOT_MET, (f"sex is {sex}",)) for sex in ("female", "male")}
+
     def run(ev: Evaluation) -> Outcome:
         sex = ev.index.record.sex
         if sex in (None, "unknown", "other"):
-            return Outcome(UNKNOWN, (f"the record does not state the patient's sex as {wanted} or otherwise",))
-        return Outcome(MET if sex == wanted else NOT_MET, (f"sex is {sex}",))
+            return unstated
+        found = stated.get(sex)
+        if found is None:
+            return Outcome(MET if sex == wanted else NOT_MET, (f"sex is {sex}",))
+        return found
 
     return run
 
@@ -468,50 +511,108 @@ def compile_rule(node: Rule, env: _CompileEnv) -> Compiled:
 # --------------------------------------------------------------------------
 
 
-@frozen
+_NO_RULE = Outcome(UNKNOWN, ("no rule decides this criterion from data",))
+_SAID = {MET: "met", NOT_MET: "not met", UNKNOWN: "cannot be decided from the data given"}
+#: (results that decide, in order; the result when none does) of a criterion's combination
+_DECIDING = {"all": ((NOT_MET, UNKNOWN), MET), "any": ((MET, UNKNOWN), NOT_MET)}
+
+
 class CompiledCriterion:
-    criterion: Criterion
-    rule: Compiled | None
-    children: tuple[CompiledCriterion, ...]
-    combine: str
+    """A criterion ready to evaluate: its own rule and its sub-criteria, combined.
+
+    Everything that does not depend on the patient (the sub-criteria's ``id: `` prefixes,
+    the combination) is worked out here once, at compile time.
+    """
+
+    __slots__ = ("criterion", "rule", "children", "combine", "_prefixes", "_deciding")
+
+    def __init__(self, criterion: Criterion, rule: Compiled | None, children: tuple[CompiledCriterion, ...],
+                 combine: str) -> None:
+        self.criterion = criterion
+        self.rule = rule
+        self.children = children
+        self.combine = combine
+        self._prefixes = tuple(f"{child.criterion.id}: " for child in children)
+        self._deciding = _DECIDING["all" if combine == "all" else "any"]
 
     def evaluate(self, ev: Evaluation) -> tuple[CriterionResult, Outcome]:
         c = self.criterion
         ev.criterion_id = c.id
-        parts: list[Outcome] = []
+        if not self.children:
+            outcome = _NO_RULE if self.rule is None else self.rule(ev)
+            return CriterionResult(c.id, c.kind, c.text, outcome.result, _sentence(outcome), outcome.evidence), outcome
+        # (outcome, prefix of its reasons: "" for the rule's own, "id: " for a sub-criterion's first)
+        parts: list[tuple[Outcome, str | None]] = []
         if self.rule is not None:
-            parts.append(self.rule(ev))
+            parts.append((self.rule(ev), None))
         child_results = []
-        for child in self.children:
-            result, outcome = child.evaluate(ev)
+        for child, prefix in zip(self.children, self._prefixes, strict=True):
+            result, child_outcome = child.evaluate(ev)
             child_results.append(result)
-            parts.append(Outcome(outcome.result, tuple(f"{child.criterion.id}: {r}" for r in outcome.reasons[:1]), outcome.evidence))
+            parts.append((child_outcome, prefix))
         ev.criterion_id = c.id
-        if not parts:
-            outcome = Outcome(UNKNOWN, ("no rule decides this criterion from data",))
-        elif len(parts) == 1:
-            outcome = parts[0]
-        else:
-            outcome = all_of(parts) if self.combine == "all" else any_of(parts)
+        outcome = self._combined(parts)
         return (
-            CriterionResult(
-                id=c.id,
-                kind=c.kind,
-                text=c.text,
-                result=outcome.result,
-                reason=_sentence(outcome),
-                evidence=outcome.evidence,
-                criteria=tuple(child_results),
-            ),
+            CriterionResult(c.id, c.kind, c.text, outcome.result, _sentence(outcome), outcome.evidence,
+                            tuple(child_results)),
             outcome,
         )
 
+    def _combined(self, parts: list[tuple[Outcome, str | None]]) -> Outcome:
+        """Kleene AND / OR of the parts (:func:`trialrules._kleene.all_of`), each sub-criterion
+        speaking through its first reason, prefixed by its id; only the deciding parts explain."""
+        if len(parts) == 1:
+            outcome, prefix = parts[0]
+            if prefix is None:
+                return outcome
+            return Outcome(outcome.result, tuple(prefix + r for r in outcome.reasons[:1]), outcome.evidence)
+        order, otherwise = self._deciding
+        value = otherwise
+        deciding = parts
+        for wanted in order:
+            chosen = [p for p in parts if p[0].result == wanted]
+            if chosen:
+                value, deciding = wanted, chosen
+                break
+        reasons: list[str] = []
+        evidence: list[Evidence] = []
+        for outcome, prefix in deciding:
+            if prefix is None:
+                reasons.extend(outcome.reasons)
+            elif outcome.reasons:
+                reasons.append(prefix + outcome.reasons[0])
+            evidence.extend(outcome.evidence)
+        return Outcome(value, tuple(dict.fromkeys(reasons)), unique(tuple(evidence)))
+
+
+_SENTENCES: dict[tuple[tuple[str, ...], str], str] = {}
+
 
 def _sentence(outcome: Outcome) -> str:
-    text = "; ".join(r for r in outcome.reasons if r) or {
-        MET: "met", NOT_MET: "not met", UNKNOWN: "cannot be decided from the data given"
-    }[outcome.result]
-    text = text[0].upper() + text[1:]
+    """The criterion's reason: its outcome's reasons joined, as one sentence. Remembered:
+    most criteria of most patients say the same few things (attested, no record of ...)."""
+    key = (outcome.reasons, outcome.result)
+    found = _SENTENCES.get(key)
+    if found is None:
+        if len(_SENTENCES) >= 4096:
+            _SENTENCES.clear()
+        found = _SENTENCES[key] = _sentence_of(outcome)
+    return found
+
+
+def _sentence_of(outcome: Outcome) -> str:
+    reasons = outcome.reasons
+    if len(reasons) == 1:
+        text = reasons[0]
+    elif "" in reasons:
+        text = "; ".join([r for r in reasons if r])
+    else:
+        text = "; ".join(reasons)
+    if not text:
+        text = _SAID[outcome.result]
+    first = text[0]
+    if first != first.upper():
+        text = first.upper() + text[1:]
     return text if text.endswith(".") else text + "."
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from trialrules._latest import compare, in_window, newest
+from trialrules._latest import compare
 from trialrules._patient import PatientIndex, describe_window, window_start
 from trialrules.models import Evidence, Observation, PatientRecord, Window
 from trialrules.statuses import ONGOING
@@ -75,8 +75,7 @@ class FunctionContext:
         newest first. To judge a value, use :meth:`latest`: it does not skip the newest
         result when that one cannot be judged."""
         start = window_start(window, self.as_of)
-        return [c.obs for c in in_window(self.index.observations(self.matchers[concept]), start, self.as_of,
-                                          self.index.when) if c.certain]
+        return [c.obs for c in self.index.in_window(self.matchers[concept], start, self.as_of) if c.certain]
 
     def latest(
         self, concept: str, window: Window | int | None, read: Callable[[Observation], tuple[Any, str]],
@@ -95,8 +94,7 @@ class FunctionContext:
         start = window_start(window, self.as_of)
         name = self.matchers[concept].name.replace("_", " ")
         where = describe_window(window, self.as_of)
-        chosen = newest(in_window(self.index.observations(self.matchers[concept]), start, self.as_of,
-                                  self.index.when), self.as_of)
+        chosen = self.index.newest(self.matchers[concept], start, self.as_of)
         results = tuple(c.obs for c in chosen)
         if not chosen:
             return Latest(None, results, f"no {name} result {where}")

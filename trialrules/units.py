@@ -650,11 +650,21 @@ def convert(value: float, source: str, target: str, molar_mass: float | None = N
     return _snap(result)
 
 
+_SNAPPED: dict[float, float] = {}
+
+
 def _snap(x: float) -> float:
+    found = _SNAPPED.get(x)  # a batch sees the same few thousand values again and again
+    if found is not None:
+        return found
     if x == 0 or not math.isfinite(x):
         return x
     rounded = float(f"{x:.12g}")
-    return rounded if math.isclose(rounded, x, rel_tol=1e-12) else x
+    found = rounded if math.isclose(rounded, x, rel_tol=1e-12) else x
+    if len(_SNAPPED) >= 65536:
+        _SNAPPED.clear()
+    _SNAPPED[x] = found
+    return found
 
 
 def is_convertible(source: str, target: str, molar_mass: float | None = None,
