@@ -128,8 +128,11 @@ def evidence_to_dict(evidence: Evidence) -> dict[str, Any]:
     if type(value) not in _PLAIN:
         value = converter.unstructure(value)
     day = evidence.date
-    return {"resource": evidence.resource, "value": value, "unit": evidence.unit,
-            "date": None if day is None else day.isoformat()}
+    out = {"resource": evidence.resource, "value": value, "unit": evidence.unit,
+           "date": None if day is None else day.isoformat()}
+    if evidence.dated_by is not None:  # a compatible addition: only when another resource dates it
+        out["dated_by"] = evidence.dated_by
+    return out
 
 
 def criterion_result_to_dict(result: CriterionResult) -> dict[str, Any]:

@@ -234,6 +234,8 @@ class TestObservationsDatedByTheirReport:
         assert "on 2026-01-10 11:45+11:00 (dated by DiagnosticReport/cbc) meets" in result.reason
         from trialrules.converters import converter
         assert converter.unstructure(evidence)["dated_by"] == "DiagnosticReport/cbc"
+        from trialrules.converters import evidence_to_dict
+        assert evidence_to_dict(evidence)["dated_by"] == "DiagnosticReport/cbc"  # the CLI's writer
 
     def test_evidence_of_a_self_dated_result_has_no_dated_by_key(self, rules_root: Path) -> None:
         from trialrules.converters import converter
