@@ -37,8 +37,8 @@ def read_export(source: Path, directory: Path, stdlib_json: bool) -> dict[str, A
     """Read an export with the trialrules found in ``source``; run in a fresh process."""
     sys.path.insert(0, str(source))
     import trialrules
-    from trialrules.fhir import BulkAdapter, jsonfile
-    from trialrules.models import PatientRecord
+    from trialrules.inputs.fhir import BulkAdapter, jsonfile
+    from trialrules.language.models import PatientRecord
 
     assert Path(trialrules.__file__).resolve().is_relative_to(source.resolve()), trialrules.__file__
     if stdlib_json:

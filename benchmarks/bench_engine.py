@@ -19,10 +19,10 @@ import tracemalloc
 from collections.abc import Iterator
 
 from trialrules import Engine, PatientRecord
-from trialrules._patient import PatientIndex
-from trialrules.converters import converter
-from trialrules.evaluator import CompiledTrial, Evaluation
+from trialrules.engine.evaluator import CompiledTrial, Evaluation
+from trialrules.engine.patient import PatientIndex
 from trialrules.functions import FunctionContext
+from trialrules.language.converters import converter
 
 LOINC = "http://loinc.org"
 # (LOINC, unit, low, high, ULN or None)

@@ -62,8 +62,8 @@ def _adapters() -> dict[str, bool]:
 
 def _read_bundles(blobs: list[bytes], stdlib: bool) -> Any:
     """What reading a Bundle file costs after its bytes are read: the adapter's own parse
-    (trialrules.fhir.jsonfile) and the mapping to a record."""
-    from trialrules.fhir import jsonfile, record_from_bundle
+    (trialrules.inputs.fhir.jsonfile) and the mapping to a record."""
+    from trialrules.inputs.fhir import jsonfile, record_from_bundle
 
     def run() -> None:
         saved = jsonfile._orjson  # type: ignore[attr-defined]
@@ -145,8 +145,8 @@ def read_bulk(directory: Path, screen: bool, trace: bool) -> dict[str, Any]:
         import tracemalloc
 
         tracemalloc.start()
-    from trialrules.fhir import BulkAdapter
-    from trialrules.models import InputFailure, PatientRecord
+    from trialrules.inputs.fhir import BulkAdapter
+    from trialrules.language.models import InputFailure, PatientRecord
 
     adapter = BulkAdapter()
     items: Any = adapter.read(directory)

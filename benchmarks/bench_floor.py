@@ -27,8 +27,8 @@ from typing import Any
 from cel001_floor import Floor  # type: ignore[import-not-found]
 
 from trialrules import Engine, PatientRecord
-from trialrules._patient import PatientIndex
-from trialrules.converters import converter
+from trialrules.engine.patient import PatientIndex
+from trialrules.language.converters import converter
 
 AS_OF = dt.date(2026, 1, 15)
 LOINC, SNOMED, ICD, RXNORM, ATC, CPT = ("http://loinc.org", "http://snomed.info/sct", "http://hl7.org/fhir/sid/icd-10-cm",

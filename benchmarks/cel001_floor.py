@@ -19,10 +19,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from trialrules.models import Coding, PatientRecord, Quantity, ValueSet
-from trialrules.statuses import NOT_HAPPENED as _SKIP_STATUS
-from trialrules.statuses import VERIFICATION_UNCONFIRMED as UNCONFIRMED
-from trialrules.terminology import SYSTEMS
+from trialrules.language.models import Coding, PatientRecord, Quantity, ValueSet
+from trialrules.language.statuses import NOT_HAPPENED as _SKIP_STATUS
+from trialrules.language.statuses import VERIFICATION_UNCONFIRMED as UNCONFIRMED
+from trialrules.language.terminology import SYSTEMS
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 _HIER = {SYSTEMS["icd10cm"], SYSTEMS["icd10"], SYSTEMS["atc"]}

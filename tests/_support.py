@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from trialrules import Engine, hookimpl
-from trialrules.converters import converter
-from trialrules.models import PatientRecord
+from trialrules.language.converters import converter
+from trialrules.language.models import PatientRecord
 
 AS_OF = dt.date(2026, 1, 15)
 LOINC = "http://loinc.org"

@@ -12,8 +12,8 @@ from _support import write_trial
 from trialrules import Engine, hookimpl
 from trialrules.arms import PlanError, anchor_date, plan, plugin_lines
 from trialrules.errors import RuleFileError
-from trialrules.loader import load_trial
-from trialrules.models import Arm, CycleSchedule, Dose, DoseAnchor, Schedule, Trial
+from trialrules.language.loader import load_trial
+from trialrules.language.models import Arm, CycleSchedule, Dose, DoseAnchor, Schedule, Trial
 
 D = dt.date
 GOOD = 'id: inc01_x\ntext: words\nrule: {attestation: {}}\n'

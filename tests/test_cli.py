@@ -10,7 +10,7 @@ import pytest
 from _support import TrialPlugin, obs, write_trial
 
 from trialrules import cli
-from trialrules.schema import load_schema
+from trialrules.language.schema import load_schema
 
 RULE = 'id: inc01_anc\ntext: ANC ≥ 1.5 × 10^9/L\nrule: {measurement: {concept: anc, op: ">=", value: 1.5, unit: "10*9/L", window: {days: 7}}}\n'
 

@@ -16,7 +16,7 @@ import pytest
 from _support import TrialPlugin, write_trial
 
 from trialrules import cli
-from trialrules.fhir import BundleAdapter
+from trialrules.inputs.fhir import BundleAdapter
 
 RULE = ('id: inc01_anc\ntext: ANC ≥ 1.5 × 10^9/L\n'
         'rule: {measurement: {concept: anc, op: ">=", value: 1.5, unit: "10*9/L", window: {days: 7}}}\n')
@@ -116,7 +116,7 @@ def test_an_internal_error_is_one_line_and_the_batch_goes_on(trial_engine: Path,
 def test_an_evaluation_error_names_the_patient(trial_engine: Path, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from trialrules.evaluator import CompiledTrial
+    from trialrules.engine.evaluator import CompiledTrial
 
     real = CompiledTrial.evaluate
 

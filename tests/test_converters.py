@@ -10,8 +10,8 @@ import pytest
 from cattrs.gen import make_dict_unstructure_fn, override
 
 import trialrules
-from trialrules.converters import converter, criterion_result_to_dict, evidence_to_dict
-from trialrules.models import Coding, CriterionResult, Evidence, Quantity
+from trialrules.language.converters import converter, criterion_result_to_dict, evidence_to_dict
+from trialrules.language.models import Coding, CriterionResult, Evidence, Quantity
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # cattrs' own function, as the converter generated it before the serialiser was written out

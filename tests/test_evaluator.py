@@ -318,10 +318,10 @@ class TestDerivedAgainstReference:
             rec = patient(sex="male" if sex == "M" else "female", birth_date=birth.isoformat(), observations=[
                 obs("cr", "2160-0", float(scr.split()[0]), "2026-01-10", unit="mg/dL"),
                 obs("w", "29463-7", wt, "2026-01-10", unit="kg")])
-            from trialrules.builtins import cockcroft_gault
+            from trialrules.engine.builtins import cockcroft_gault
             engine = engine_for(write_trial(rules_root, {"inclusion/inc01_x": 'id: inc01_x\ntext: t\nrule: {const: {result: met}}\n'}))
             compiled = engine.compiled("mini")
-            from trialrules._patient import PatientIndex
+            from trialrules.engine.patient import PatientIndex
             from trialrules.functions import FunctionContext
             ctx = FunctionContext(rec, AS_OF, PatientIndex(rec), compiled.matchers)
 
@@ -329,8 +329,8 @@ class TestDerivedAgainstReference:
 
     def test_qtcf(self, rules_root):
         """QTcF (Fridericia) from QT and heart rate matches the reference rows."""
-        from trialrules._patient import PatientIndex
-        from trialrules.builtins import qtcf
+        from trialrules.engine.builtins import qtcf
+        from trialrules.engine.patient import PatientIndex
         from trialrules.functions import FunctionContext
 
         rows = [r for r in _reference_rows("QTcF_ms")]

@@ -10,7 +10,7 @@ import pytest
 from _support import engine_for, write_trial
 
 from trialrules import Engine, cli
-from trialrules.validate import validate_paths
+from trialrules.language.validate import validate_paths
 
 GOOD = 'id: inc01_x\ntext: words\nrule: {measurement: {concept: anc, op: ">=", value: 1.5, unit: "10*9/L"}}\n'
 ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(

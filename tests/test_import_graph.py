@@ -4,7 +4,7 @@ trialrules/ imports one way: the module graph, read from the source, has no cycl
 Every ``import`` counts, including those inside functions (a late import is how a
 cycle hides). Imports under ``if TYPE_CHECKING:`` do not: they never run, and name a
 class in annotations only (``results.ScreeningResult`` in the views it calls).
-A parent package is not an edge of its submodules (``import trialrules.fhir.bundle``
+A parent package is not an edge of its submodules (``import trialrules.inputs.fhir.bundle``
 runs ``trialrules/__init__`` first, but that is Python's doing, not a dependency).
 """
 
@@ -96,9 +96,42 @@ def test_trialrules_has_no_import_cycle():
 def test_the_graph_reads_late_imports_and_finds_a_cycle():
     graph = import_graph()
     # the CLI imports its commands inside functions (start-up time): those edges are read
-    assert "trialrules.show" in graph["trialrules.cli"]
+    assert "trialrules.views.show" in graph["trialrules.cli"]
     # results calls converters; converters names the result class for annotations only
-    assert "trialrules.converters" in graph["trialrules.results"]
-    assert "trialrules.results" not in graph["trialrules.converters"]
+    assert "trialrules.language.converters" in graph["trialrules.results"]
+    assert "trialrules.results" not in graph["trialrules.language.converters"]
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+# What each layer package may import (its docstring says the same in words): the rule
+# language sits at the bottom, the engine and the inputs on top of it, neither on the other.
+_COMMON = {"trialrules.errors", "trialrules.limits", "trialrules.calendar_arithmetic", "trialrules.plugin", "trialrules.hookspecs"}
+LAYERS = {
+    "trialrules.language": _COMMON | {"trialrules.language"},
+    "trialrules.engine": _COMMON | {"trialrules.language", "trialrules.engine", "trialrules.functions", "trialrules.results"},
+    "trialrules.inputs": _COMMON | {"trialrules.language", "trialrules.inputs"},
+}
+
+
+def _within(module: str, packages: set[str]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def test_each_layer_imports_only_what_its_docstring_allows():
+    graph = import_graph()
+    wrong = sorted(
+        f"{name} -> {target}"
+        for name, targets in graph.items()
+        for layer, allowed in LAYERS.items()
+        if _within(name, {layer})
+        for target in targets
+        if not _within(target, allowed)
+    )
+    assert wrong == []
+
+
+def test_the_layer_check_would_see_a_wrong_import():
+    assert not _within("trialrules.views.html", LAYERS["trialrules.inputs"])
+    assert _within("trialrules.language.models", LAYERS["trialrules.inputs"])
+    assert not _within("trialrules.languages", {"trialrules.language"})

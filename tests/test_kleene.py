@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trialrules._kleene import Outcome, all_of, any_of, at_least, negate
+from trialrules.engine.kleene import Outcome, all_of, any_of, at_least, negate
 
 M, N, U = "met", "not_met", "unknown"
 values = st.sampled_from([M, N, U])

@@ -16,7 +16,7 @@ import pytest
 from _support import AS_OF, LOINC, TrialPlugin, engine_for, patient, write_trial
 
 from trialrules import DerivedValue, Engine, hookimpl
-from trialrules._latest import compare, compare_intervals, is_after, newest, parse_effective
+from trialrules.engine.latest import compare, compare_intervals, is_after, newest, parse_effective
 
 ANC = '{measurement: {concept: anc, op: ">=", value: 1.5, unit: "10*9/L", window: {days: 7}}}'
 ALT = '{measurement: {concept: alt, op: "<=", uln: 3, window: {days: 14}}}'
@@ -219,8 +219,8 @@ class TestPartialDates:
 
     def test_newest_picks_ties_only(self):
         """The linear newest() agrees with the pairwise definition on a mixed set."""
-        from trialrules._latest import in_window
-        from trialrules.models import Observation
+        from trialrules.engine.latest import in_window
+        from trialrules.language.models import Observation
 
         obs_ = [Observation(str(i), (), 1.0, None, (), None, e) for i, e in enumerate(
             ["2026-01-10", "2026-01-12T08:00:00Z", "2026-01-12", "2026-01", "2026-01-12T20:00:00+09:00"])]

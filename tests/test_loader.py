@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trialrules import Engine, hookimpl
-from trialrules._yaml import YAMLProblem, load_with_positions
-from trialrules.validate import validate_paths
+from trialrules.language.safe_yaml import YAMLProblem, load_with_positions
+from trialrules.language.validate import validate_paths
 
 GOOD = 'id: inc01_x\ntext: words\nrule: {measurement: {concept: anc, op: ">=", value: 1.5, unit: "10*9/L"}}\n'
 
@@ -134,7 +134,7 @@ class TestYAML:
 
 def test_schemas_ship_with_the_package():
     """The wheel carries schemas/ (as trialrules/schemas when installed)."""
-    from trialrules.schema import SCHEMA_FILES, _schema_dir
+    from trialrules.language.schema import SCHEMA_FILES, _schema_dir
 
     assert all((_schema_dir() / name).is_file() for name in SCHEMA_FILES)
 
@@ -143,6 +143,6 @@ def test_schemas_ship_with_the_package():
 def test_schemas_are_valid_2020_12(name):
     import jsonschema
 
-    from trialrules.schema import load_schema
+    from trialrules.language.schema import load_schema
 
     jsonschema.Draft202012Validator.check_schema(load_schema(f"{name}.schema.json"))

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from trialrules import Engine, _parallel, cli
+from trialrules import Engine, cli
+from trialrules.engine import parallel as _parallel
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = "2026-01-15"

@@ -48,7 +48,7 @@ def test_installed_plugins_are_labelled_by_their_distribution():
 
     assert problems == []
     assert plugin_label(pm, pm.get_plugin("cel001")) == "trialrules-cel001"
-    assert plugin_label(pm, pm.get_plugin("trialrules.fhir")) == "trialrules.fhir"  # a built-in
+    assert plugin_label(pm, pm.get_plugin("trialrules.inputs.fhir")) == "trialrules.inputs.fhir"  # a built-in
 
 
 def test_no_private_pluggy_attribute_is_used():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from trialrules.models import CodeEntry, Coding, ValueSet
-from trialrules.terminology import SYSTEMS, Matcher, compile_valueset, product_components
+from trialrules.language.models import CodeEntry, Coding, ValueSet
+from trialrules.language.terminology import SYSTEMS, Matcher, compile_valueset, product_components
 
 RX, ATC, SCT, CPT = SYSTEMS["rxnorm"], SYSTEMS["atc"], SYSTEMS["snomed"], SYSTEMS["cpt"]
 

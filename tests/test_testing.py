@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from trialrules import cli
-from trialrules.converters import structure_rule
-from trialrules.models import Criterion
+from trialrules.language.converters import structure_rule
+from trialrules.language.models import Criterion
 from trialrules.testing import criterion_reachable, reachable
 
 SEARCH = {"condition": {"valueset": "x", "if_absent": "not_met"}}

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trialrules import units
 from trialrules.errors import UnitError
+from trialrules.language import units
 
 
 class TestConversions:

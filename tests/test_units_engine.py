@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from _support import AS_OF, engine_for, obs, patient, write_trial
 
-from trialrules.fhir import record_from_bundle
-from trialrules.models import PatientRecord
+from trialrules.inputs.fhir import record_from_bundle
+from trialrules.language.models import PatientRecord
 
 UCUM = "http://unitsofmeasure.org"
 INR_RULE = '{measurement: {concept: inr, op: "<=", uln: 1.5, window: {days: 14}}}'

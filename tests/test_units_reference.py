@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from trialrules import units
 from trialrules.errors import UnitError
+from trialrules.language import units
 
 REFDATA = Path(__file__).parent / "refdata" / "ucum"
 #: LHC's Avogadro number: its mol is this many units (UCUM 2.1), where trialrules keeps a dimension.

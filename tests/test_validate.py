@@ -7,7 +7,7 @@ from pathlib import Path
 from _support import write_trial
 
 from trialrules import Engine
-from trialrules.validate import coverage_warnings_for
+from trialrules.language.validate import coverage_warnings_for
 
 SEARCH = "id: exc01_x\ntext: words\nrule: {%s: {valueset: things, if_absent: not_met}}\n"
 

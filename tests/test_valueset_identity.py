@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from _support import AS_OF, engine_for, obs, patient, write_trial
 
-from trialrules.terminology import valueset_key
+from trialrules.language.terminology import valueset_key
 
 RULE = """
     id: inc01_hb
@@ -60,7 +60,7 @@ def test_equal_sets_compile_once_and_different_ones_apart(tmp_path):
 
 
 def test_the_key_follows_included_sets_as_each_trial_resolves_them():
-    from trialrules.models import CodeEntry, ValueSet
+    from trialrules.language.models import CodeEntry, ValueSet
 
     outer = ValueSet("outer", include=("inner",))
     one = {"outer": outer, "inner": ValueSet("inner", codes=(CodeEntry("loinc", "718-7"),))}

@@ -8,8 +8,8 @@ import re
 import pytest
 from _support import AS_OF, engine_for, obs, patient, write_trial
 
-from trialrules._progress import Progress
 from trialrules.views import Style, mark, render_html, render_text, summary_line
+from trialrules.views.progress import Progress
 
 CRITERIA = {
     "inclusion/inc01_anc": """\
@@ -156,15 +156,15 @@ class TestProgress:
 class TestShow:
     def test_units_as_people_write_them(self):
         """UCUM codes print with superscript powers and µ."""
-        from trialrules.show import pretty_unit
+        from trialrules.views.show import pretty_unit
 
         assert ("×10⁹/L", "µmol/L", "cells", "") == (pretty_unit("10*9/L"), pretty_unit("umol/L"), pretty_unit("{cells}"), pretty_unit("1"))
 
     def test_rule_in_words(self):
         """A measurement reads as concept, limit, unit and window."""
-        from trialrules.converters import structure_rule
-        from trialrules.models import ValueSet
-        from trialrules.show import RuleText
+        from trialrules.language.converters import structure_rule
+        from trialrules.language.models import ValueSet
+        from trialrules.views.show import RuleText
 
         rule = structure_rule({"measurement": {"concept": "anc", "op": ">=", "value": 1.5, "unit": "10*9/L", "window": {"days": 7}}})
 
@@ -172,8 +172,8 @@ class TestShow:
 
     def test_protocol_source_is_not_a_path(self, engine):
         """`show` names the protocol by registry id and title, never by a file path."""
-        from trialrules.models import evolve
-        from trialrules.show import protocol_line
+        from trialrules.language.models import evolve
+        from trialrules.views.show import protocol_line
 
         trial = evolve(engine.trial("mini"), protocol={"source": "docs/protocols/x.txt", "registry_id": "NCT01234567",
                                                         "version": "record of 2025-01-01"})

@@ -19,7 +19,7 @@ from trialrules.errors import (
     UnknownTrialError,
 )
 from trialrules.functions import DerivedValue, FunctionContext, last_day_applies
-from trialrules.models import (
+from trialrules.language.models import (
     Coding,
     CriterionResult,
     Evidence,

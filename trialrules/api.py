@@ -10,18 +10,18 @@ import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 
-from trialrules._parallel import screen_records
+from trialrules.engine.evaluator import CompiledTrial
+from trialrules.engine.parallel import screen_records
 from trialrules.errors import InputError, PluginError, ScreeningDateError, UnknownTrialError, internal_error
-from trialrules.evaluator import CompiledTrial
-from trialrules.fhir import jsonfile
-from trialrules.installed import InstalledTrials, load_trials
+from trialrules.inputs.fhir import jsonfile
+from trialrules.language.installed import InstalledTrials, load_trials
+from trialrules.language.models import InputFailure, PatientRecord, Trial, ValueSet
+from trialrules.language.registry import Registry, collect_registrations, valueset_lookup
+from trialrules.language.suggest import did_you_mean
+from trialrules.language.terminology import Matcher, compile_valueset, valueset_key
 from trialrules.limits import AS_OF_MAX, AS_OF_MIN
-from trialrules.models import InputFailure, PatientRecord, Trial, ValueSet
 from trialrules.plugin import get_plugin_manager
-from trialrules.registry import Registry, collect_registrations, valueset_lookup
 from trialrules.results import ScreeningResult
-from trialrules.suggest import did_you_mean
-from trialrules.terminology import Matcher, compile_valueset, valueset_key
 
 
 class Engine:
@@ -101,7 +101,7 @@ class Engine:
             patients: records, e.g. from :func:`read_patients`.
             trials: trial ids or aliases; default every installed trial.
             as_of: the planned enrolment / first-dose date; default today.
-            jobs: worker processes (``trialrules._parallel``); the results and their
+            jobs: worker processes (``trialrules.engine.parallel``); the results and their
                 order are the same for any number.
 
         Yields:

@@ -24,7 +24,7 @@ from typing import Any
 
 from trialrules.calendar_arithmetic import add_months
 from trialrules.errors import TrialRulesError
-from trialrules.models import Arm, ArmWindow, Dose, DoseAnchor, Escalation, Schedule, Trial
+from trialrules.language.models import Arm, ArmWindow, Dose, DoseAnchor, Escalation, Schedule, Trial
 from trialrules.plugin import plugin_label
 
 NOT_STATED = "not stated in the protocol"

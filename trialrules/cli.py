@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from trialrules._interrupt import deferred, exit_code, signals_raise
-from trialrules._parallel import available_cores
 from trialrules.api import Engine, read_patients
+from trialrules.engine.parallel import available_cores
 from trialrules.errors import InputError, TrialRulesError, internal_error
+from trialrules.language.models import InputFailure
 from trialrules.limits import AS_OF_MAX, AS_OF_MIN
-from trialrules.models import InputFailure
 from trialrules.results import ScreeningResult
 
 
@@ -217,7 +217,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from trialrules.show import render_trial
+    from trialrules.views.show import render_trial
 
     engine = Engine()
     trial = engine.trial(args.trial)
@@ -231,7 +231,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from trialrules.validate import coverage_warnings_for, validate_paths
+    from trialrules.language.validate import coverage_warnings_for, validate_paths
 
     engine = Engine()  # installed plugins too: rules may call the functions they register
     notes: list[str] = []
@@ -257,7 +257,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_screen(args: argparse.Namespace) -> int:
-    from trialrules._progress import Progress
+    from trialrules.views.progress import Progress
 
     engine = Engine()
     trial_ids = None
@@ -430,7 +430,7 @@ class _Writer:
     def write_result(self, result: ScreeningResult) -> None:
         self.verdicts.append(result.verdict)
         if self.fmt == "csv":
-            from trialrules.csvout import CSV_HEADER, csv_row
+            from trialrules.views.csvout import CSV_HEADER, csv_row
 
             if self.first:
                 self._csv.writerow(CSV_HEADER)
@@ -461,7 +461,7 @@ class _Writer:
         if self.fmt == "json":
             self._write("\n]\n" if not self.first else "]\n")
         elif self.fmt == "csv" and self.first:
-            from trialrules.csvout import CSV_HEADER
+            from trialrules.views.csvout import CSV_HEADER
 
             self._csv.writerow(CSV_HEADER)
         elif self.fmt == "text":
@@ -545,7 +545,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_outcomes(args: argparse.Namespace) -> int:
-    from trialrules.outcomes_cli import run_outcomes
+    from trialrules.outcomes.cli import run_outcomes
 
     engine = Engine()
     trial = engine.trial(args.trial)

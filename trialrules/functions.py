@@ -15,11 +15,11 @@ from typing import Any
 
 from attrs import field, frozen
 
-from trialrules._latest import compare
-from trialrules._patient import PatientIndex, describe_window, window_start
-from trialrules.models import Evidence, Observation, PatientRecord, Window
-from trialrules.statuses import ONGOING
-from trialrules.terminology import Matcher
+from trialrules.engine.latest import compare
+from trialrules.engine.patient import PatientIndex, describe_window, window_start
+from trialrules.language.models import Evidence, Observation, PatientRecord, Window
+from trialrules.language.statuses import ONGOING
+from trialrules.language.terminology import Matcher
 
 __all__ = ["DerivedFunction", "DerivedValue", "FunctionContext", "Latest", "last_day_applies"]
 
@@ -63,7 +63,7 @@ class FunctionContext:
     trial_id: str = ""
 
     #: ``compare(value, comparator, op, limit)``: MET / NOT_MET / None where a bound
-    #: (``<20``) does not settle ``op limit`` (:func:`trialrules._latest.compare`).
+    #: (``<20``) does not settle ``op limit`` (:func:`trialrules.engine.latest.compare`).
     compare = staticmethod(compare)
 
     def valueset(self, name: str) -> Matcher:

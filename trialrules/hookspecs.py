@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from trialrules.registry import Registry
+    from trialrules.language.registry import Registry
 
 hookspec = pluggy.HookspecMarker("trialrules")
 

@@ -22,9 +22,9 @@ hookimpl = pluggy.HookimplMarker("trialrules")
 
 #: Modules of the core that register through the same hooks as any plugin.
 BUILTIN_PLUGINS = (
-    "trialrules.builtins",
-    "trialrules.native",
-    "trialrules.fhir",
+    "trialrules.engine.builtins",
+    "trialrules.inputs.native",
+    "trialrules.inputs.fhir",
     "trialrules.outcomes.plugin",
 )
 

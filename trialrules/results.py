@@ -15,8 +15,8 @@ from typing import Any
 
 from attrs import field, frozen
 
-from trialrules.converters import screening_result_to_dict
-from trialrules.models import UNKNOWN, CriterionResult, SetAside, Verdict
+from trialrules.language.converters import screening_result_to_dict
+from trialrules.language.models import UNKNOWN, CriterionResult, SetAside, Verdict
 from trialrules.views.html import render_fragment
 from trialrules.views.todo import TodoItem, blocking, todo
 

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from trialrules import schema
-from trialrules._yaml import YAMLProblem, load_with_positions
 from trialrules.api import Engine
-from trialrules.models import (
+from trialrules.inputs.native import structure_record
+from trialrules.language import schema
+from trialrules.language.models import (
     MET,
     NOT_MET,
     UNKNOWN,
@@ -39,7 +39,7 @@ from trialrules.models import (
     RecordSearch,
     Rule,
 )
-from trialrules.native import structure_record
+from trialrules.language.safe_yaml import YAMLProblem, load_with_positions
 
 _ENGINE: Engine | None = None
 #: trial id -> criterion id -> results seen in any case

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from trialrules.fhir import BulkAdapter, BundleAdapter, record_from_bundle
-from trialrules.models import InputFailure, PatientRecord
+from trialrules.inputs.fhir import BulkAdapter, BundleAdapter, record_from_bundle
+from trialrules.language.models import InputFailure, PatientRecord
 
 REPO = Path(__file__).resolve().parents[2]
 LOINC = "http://loinc.org"

@@ -8,8 +8,8 @@ from pathlib import Path
 from types import GeneratorType, ModuleType
 
 from tests.fhir.conftest import OBS_CODE, write_bulk
-from trialrules.fhir import BulkAdapter
-from trialrules.models import InputFailure, PatientRecord
+from trialrules.inputs.fhir import BulkAdapter
+from trialrules.language.models import InputFailure, PatientRecord
 
 
 def patient(pid: str) -> dict[str, object]:

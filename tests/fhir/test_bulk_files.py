@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 from tests.fhir.conftest import OBS_CODE, write_bulk
-from trialrules.fhir import BulkAdapter
-from trialrules.models import InputFailure, PatientRecord
+from trialrules.inputs.fhir import BulkAdapter
+from trialrules.language.models import InputFailure, PatientRecord
 
 
 def patient(pid: str) -> dict[str, object]:
@@ -121,7 +121,7 @@ def test_a_bom_on_the_first_line_is_accepted(tmp_path: Path, bulk_adapter: BulkA
 
 def test_an_overlong_line_is_an_error_in_bounded_memory(tmp_path: Path, bulk_adapter: BulkAdapter,
                                                           monkeypatch: object) -> None:
-    import trialrules.fhir.bulk as bulk
+    import trialrules.inputs.fhir.bulk as bulk
 
     monkeypatch.setattr(bulk, "MAX_LINE_BYTES", 256)  # type: ignore[attr-defined]
     long_obs = obs("o" * 400, "p1")

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.fhir.conftest import OBS_CODE, PATIENT, fail, make_bundle, read
-from trialrules.fhir import BundleAdapter
-from trialrules.models import InputFailure, PatientRecord
+from trialrules.inputs.fhir import BundleAdapter
+from trialrules.language.models import InputFailure, PatientRecord
 
 OBS = {"resourceType": "Observation", "id": "o1", "status": "final", "code": OBS_CODE,
        "valueInteger": 1, "effectiveDateTime": "2026-01-10"}

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from trialrules.fhir import dates
+from trialrules.inputs.fhir import dates
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pytest
 from _support import engine_for, write_trial
 
 from tests.fhir.conftest import read
-from trialrules.models import PatientRecord
+from trialrules.language.models import PatientRecord
 
 AS_OF = dt.date(2026, 1, 15)
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -232,13 +232,13 @@ class TestObservationsDatedByTheirReport:
         assert (evidence.resource, evidence.dated_by, evidence.date) == (
             "Observation/r2", "DiagnosticReport/cbc", dt.date(2026, 1, 10))
         assert "on 2026-01-10 11:45+11:00 (dated by DiagnosticReport/cbc) meets" in result.reason
-        from trialrules.converters import converter
+        from trialrules.language.converters import converter
         assert converter.unstructure(evidence)["dated_by"] == "DiagnosticReport/cbc"
-        from trialrules.converters import evidence_to_dict
+        from trialrules.language.converters import evidence_to_dict
         assert evidence_to_dict(evidence)["dated_by"] == "DiagnosticReport/cbc"  # the CLI's writer
 
     def test_evidence_of_a_self_dated_result_has_no_dated_by_key(self, rules_root: Path) -> None:
-        from trialrules.converters import converter
+        from trialrules.language.converters import converter
 
         obs = cbc_bundle(None)["entry"][1]["resource"]
         obs["effectiveDateTime"] = "2026-01-10"
@@ -256,7 +256,7 @@ class TestObservationsDatedByTheirReport:
 
     def test_in_a_bulk_export_too(self, tmp_path: Path) -> None:
         from tests.fhir.conftest import write_bulk
-        from trialrules.fhir import BulkAdapter
+        from trialrules.inputs.fhir import BulkAdapter
 
         entries = [e["resource"] for e in cbc_bundle("2026-01-10")["entry"]]
         write_bulk(tmp_path, {f"{r['resourceType']}.ndjson": [r] for r in entries})

@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from trialrules.fhir import BulkAdapter, BundleAdapter
-from trialrules.models import InputFailure, PatientRecord
+from trialrules.inputs.fhir import BulkAdapter, BundleAdapter
+from trialrules.language.models import InputFailure, PatientRecord
 
 KEYS = ["resourceType", "type", "entry", "resource", "fullUrl", "id", "subject", "patient", "reference",
         "code", "coding", "system", "value", "valueQuantity", "valueCodeableConcept", "valueBoolean",

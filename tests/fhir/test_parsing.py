@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from tests.fhir.conftest import OBS_CODE, write_bulk
-from trialrules import _gc
-from trialrules.fhir import BulkAdapter, jsonfile
-from trialrules.models import InputFailure, PatientRecord
+from trialrules.inputs import gc_paused as _gc
+from trialrules.inputs.fhir import BulkAdapter, jsonfile
+from trialrules.language.models import InputFailure, PatientRecord
 
 # Every case where orjson alone would read differently from the standard parser, or fail
 # with other words: the reader must give one answer whichever parser is installed.
@@ -137,7 +137,7 @@ def test_a_bulk_export_is_parsed_once_line_by_line_and_files_are_read_once(
 
 def test_a_patient_spread_over_many_chunks_keeps_file_order(
         tmp_path: Path, bulk_adapter: BulkAdapter, monkeypatch: pytest.MonkeyPatch) -> None:
-    from trialrules.fhir import grouping
+    from trialrules.inputs.fhir import grouping
 
     monkeypatch.setattr(grouping, "CHUNK_BYTES", 300)  # a chunk of two or three resources
     observations = [resource("Observation", f"o{i:02}", f"p{i % 3}", code=OBS_CODE, valueInteger=i,

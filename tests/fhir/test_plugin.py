@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import trialrules.fhir
-from trialrules.registry import Registry
+import trialrules.inputs.fhir
+from trialrules.language.registry import Registry
 
 
 def test_registers_both_adapters() -> None:
     registry = Registry()
-    trialrules.fhir.trialrules_register_input_adapters(registry)
+    trialrules.inputs.fhir.trialrules_register_input_adapters(registry)
     assert [a.name for a in registry.input_adapters] == ["fhir-bundle", "fhir-bulk"]
     for adapter in registry.input_adapters:
         assert callable(adapter.sniff) and callable(adapter.read)
@@ -16,5 +16,5 @@ def test_registers_both_adapters() -> None:
 
 
 def test_is_a_hookimpl() -> None:
-    impl = trialrules.fhir.trialrules_register_input_adapters
+    impl = trialrules.inputs.fhir.trialrules_register_input_adapters
     assert hasattr(impl, "trialrules_impl")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.fhir.conftest import LOINC, UCUM, concept, make_bundle, read, with_subject
-from trialrules.models import Coding, Quantity, ReferenceRange
+from trialrules.language.models import Coding, Quantity, ReferenceRange
 
 D = dt.date
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"

@@ -18,10 +18,10 @@ import attrs
 import pytest
 
 from tests.fhir.conftest import REPO
-from trialrules.converters import converter
-from trialrules.fhir import BulkAdapter, record_from_bundle
-from trialrules.models import Coding, PatientRecord
-from trialrules.statuses import (
+from trialrules.inputs.fhir import BulkAdapter, record_from_bundle
+from trialrules.language.converters import converter
+from trialrules.language.models import Coding, PatientRecord
+from trialrules.language.statuses import (
     IMMUNIZATION_NOT_DONE,
     MEDICATION_NOT_TAKEN_BY_RESOURCE,
     OBSERVATION_UNUSABLE,

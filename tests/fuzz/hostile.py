@@ -32,10 +32,10 @@ from attrs import define
 
 from trialrules import Engine, read_patients
 from trialrules.cli import strict_json
-from trialrules.fhir import jsonfile
-from trialrules.models import InputFailure, PatientRecord
-from trialrules.registry import Registry
-from trialrules.validate import validate_paths
+from trialrules.inputs.fhir import jsonfile
+from trialrules.language.models import InputFailure, PatientRecord
+from trialrules.language.registry import Registry
+from trialrules.language.validate import validate_paths
 
 REPO = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2026, 1, 15)
@@ -322,7 +322,7 @@ def fuzz_bulk(rng: random.Random, tmp: Path, engine: Engine, seeds: dict[str, li
 
 
 def fuzz_rule_file(rng: random.Random, tmp: Path, registry: Registry, seeds: list[Path]) -> Tally:
-    from trialrules._yaml import safe_load
+    from trialrules.language.safe_yaml import safe_load
 
     source = rng.choice(seeds)
     text = source.read_text(encoding="utf-8")

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trialrules import read_patients
-from trialrules.csvout import csv_row
 from trialrules.population import population_records
+from trialrules.views.csvout import csv_row
 
 pytest.importorskip("duckdb")
 

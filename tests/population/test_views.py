@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from trialrules.fhir.references import type_and_id
+from trialrules.inputs.fhir.references import type_and_id
 
 duckdb = pytest.importorskip("duckdb")
 pytest.importorskip("pyarrow")
@@ -245,10 +245,10 @@ def test_views_agree_with_the_reader_record_by_record(request, which):
     """Every Observation, Condition, medication and coding the reader kept is a view row of
     the same patient, and every view row the reader did not keep has a status it skips."""
     from trialrules import Engine
+    from trialrules.language.statuses import OBSERVATION_UNUSABLE as OBSERVATION_SKIP
+    from trialrules.language.statuses import VERIFICATION_NOT_PRESENT as VERIFICATION_SKIP
+    from trialrules.language.terminology import system_uri
     from trialrules.population.store import ingest
-    from trialrules.statuses import OBSERVATION_UNUSABLE as OBSERVATION_SKIP
-    from trialrules.statuses import VERIFICATION_NOT_PRESENT as VERIFICATION_SKIP
-    from trialrules.terminology import system_uri
 
     store = ingest(request.getfixturevalue(which), Engine().registry)
     records = _reader_records(store)

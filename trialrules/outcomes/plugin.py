@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from trialrules.language.registry import Registry
 from trialrules.outcomes.measures import COMPUTATIONS
 from trialrules.plugin import hookimpl
-from trialrules.registry import Registry
 
 
 @hookimpl

@@ -8,7 +8,7 @@ The division of labour, and why:
   export: it joins every Observation's codings with the value sets of the
   screened trials (exact codes and ICD-10/ATC prefixes) and streams, in patient
   order, only the Observations a trial can look at.
-* **The evaluator** (``trialrules.evaluator``) judges each criterion over each
+* **The evaluator** (``trialrules.engine.evaluator``) judges each criterion over each
   patient's selected rows: windows, units, ×ULN, ties, Kleene logic, sentences
   and evidence are that one code, so an engine's result objects cannot drift
   from ``--engine python``. Plugin functions run the same way.
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from trialrules.api import Engine
-from trialrules.models import InputFailure, PatientRecord, evolve
+from trialrules.language.models import InputFailure, PatientRecord, evolve
 from trialrules.population.backends import (
     ENGINES,
     EngineUnavailable,
@@ -140,7 +140,7 @@ def engine_note(engine: Engine, trial_ids: Sequence[str], engine_name: str, summ
 
 
 def _functions(engine: Engine, trial_id: str) -> set[str]:
-    from trialrules.models import AllOf, AnyOf, AtLeast, Derived, If, Not, Rule
+    from trialrules.language.models import AllOf, AnyOf, AtLeast, Derived, If, Not, Rule
 
     found: set[str] = set()
 

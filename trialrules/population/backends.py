@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from trialrules.errors import TrialRulesError
+from trialrules.language.terminology import Matcher
 from trialrules.population.store import Store
-from trialrules.terminology import Matcher
 
 SELECT_OBSERVATIONS = """
 WITH hit AS (

@@ -28,13 +28,13 @@ from typing import Any
 
 from attrs import define, field
 
-from trialrules import units
-from trialrules._latest import _DAY, _EARLIEST_SHIFT, _EPOCH, _LATEST_SHIFT
-from trialrules._measure import make_match_judge
-from trialrules._patient import window_start
+from trialrules.engine.evaluator import CompiledTrial, _open_list_finding, assess_record
+from trialrules.engine.latest import _DAY, _EARLIEST_SHIFT, _EPOCH, _LATEST_SHIFT
+from trialrules.engine.measure import make_match_judge
+from trialrules.engine.patient import window_start
 from trialrules.errors import UnitError
-from trialrules.evaluator import CompiledTrial, _open_list_finding, assess_record
-from trialrules.models import (
+from trialrules.language import units
+from trialrules.language.models import (
     MET,
     NOT_MET,
     UNKNOWN,
@@ -52,9 +52,9 @@ from trialrules.models import (
     Rule,
     Sex,
 )
+from trialrules.language.statuses import CLINICAL_ACTIVE, NOT_HAPPENED, ONGOING
+from trialrules.language.terminology import _normal_code, system_uri
 from trialrules.population.facts import Facts
-from trialrules.statuses import CLINICAL_ACTIVE, NOT_HAPPENED, ONGOING
-from trialrules.terminology import _normal_code, system_uri
 
 CODE = {NOT_MET: 0, UNKNOWN: 1, MET: 2}
 RESULT = {0: NOT_MET, 1: UNKNOWN, 2: MET}
@@ -507,7 +507,7 @@ ORDER BY ord
 def compiles(fn: Any) -> bool:
     """Whether a derived-value function has an SQL form here (the built-in ``age_years``);
     every other function runs in Python, per patient."""
-    from trialrules import builtins
+    from trialrules.engine import builtins
 
     return fn is builtins.age_years
 

@@ -189,7 +189,7 @@ class _PatientCursor:
 
 
 def _patient_rows(ordinal: int, record: Any, out: _Writer, record_keys: dict[tuple[str, Any], int]) -> None:
-    from trialrules.evaluator import _period
+    from trialrules.engine.evaluator import _period
 
     out.add("fact_patient", (ordinal, record.id, record.birth_date, record.sex, json.dumps(list(record.warnings))))
     for key, answer in record.attestations.items():
@@ -210,9 +210,9 @@ def _patient_rows(ordinal: int, record: Any, out: _Writer, record_keys: dict[tup
 
 def _observation_row(ordinal: int, seq: int, obs: Any, birth: Any, sex: Any, code_keys: dict[Any, int],
                      value_keys: dict[tuple[str, str], int], out: _Writer) -> tuple[Any, ...]:
-    from trialrules._latest import applicable_ranges, when_of
-    from trialrules.models import Quantity
-    from trialrules.statuses import OBSERVATION_UNUSABLE
+    from trialrules.engine.latest import applicable_ranges, when_of
+    from trialrules.language.models import Quantity
+    from trialrules.language.statuses import OBSERVATION_UNUSABLE
 
     codekey = code_keys.get(obs.codes)
     if codekey is None:

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from trialrules.api import Engine
-from trialrules.models import evolve
+from trialrules.language.models import evolve
+from trialrules.language.registry import valueset_lookup
+from trialrules.language.terminology import Matcher, compile_valueset
 from trialrules.population.backends import valueset_codes
-from trialrules.registry import valueset_lookup
 from trialrules.results import ScreeningResult
-from trialrules.terminology import Matcher, compile_valueset
 
 
 def trial_codes(engine: Engine, trial_ids: Sequence[str]) -> list[tuple[str | None, str, bool]]:

@@ -45,10 +45,10 @@ from pathlib import Path
 from typing import Any
 
 from trialrules.errors import TrialRulesError
-from trialrules.models import InputFailure, PatientRecord
+from trialrules.language.models import InputFailure, PatientRecord
+from trialrules.language.registry import Registry
+from trialrules.language.terminology import _normal_code, system_uri
 from trialrules.population.viewtables import views_digest_parts
-from trialrules.registry import Registry
-from trialrules.terminology import _normal_code, system_uri
 
 #: Bump when the layout of the tables or of the stored values changes.
 STORE_FORMAT = 2
@@ -90,7 +90,7 @@ def export_key(export: Path) -> str:
     digest = hashlib.blake2b(digest_size=20)
     digest.update(f"format {STORE_FORMAT} trialrules {trialrules.__version__}\n".encode())
     package = Path(trialrules.__file__).parent
-    for source in sorted([package / "models.py", *(package / "fhir").glob("*.py")]):
+    for source in sorted([package / "language" / "models.py", *(package / "inputs" / "fhir").glob("*.py")]):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
     for part in views_digest_parts():
         digest.update(part)
@@ -201,7 +201,7 @@ def _write(export: Path, registry: Registry, work: Path, log: Callable[[str], No
 
 def write_views(export: Path, work: Path) -> dict[str, int]:
     """The view tables (``fhir_*``), after :func:`write_reader_tables` wrote ``patient``."""
-    from trialrules.fhir.bulk import export_files
+    from trialrules.inputs.fhir.bulk import export_files
     from trialrules.population.viewtables import write_view_tables
 
     progress = _Progress()
@@ -216,7 +216,7 @@ def write_reader_tables(export: Path, registry: Registry, work: Path) -> int:
     import pyarrow.parquet as pq
 
     from trialrules.api import read_patients
-    from trialrules.models import evolve
+    from trialrules.language.models import evolve
 
     schemas = {name: _arrow_schema(name) for name in TABLES}
     writers = {name: pq.ParquetWriter(str(work / f"{name}.parquet"), schemas[name]) for name in TABLES}
@@ -264,7 +264,7 @@ def _day(value: Any) -> dt.date | None:
 
 
 def _add_record(rows: dict[str, list[tuple[Any, ...]]], ordinal: int, record: PatientRecord, evolve: Any) -> None:
-    from trialrules.models import Quantity
+    from trialrules.language.models import Quantity
 
     rest = evolve(record, observations=())
     rows["patient"].append((

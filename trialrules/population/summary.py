@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from trialrules._patient import PatientIndex
 from trialrules.api import Engine
-from trialrules.evaluator import CompiledTrial, Evaluation, _CompileEnv, compile_rule, verdict_of
+from trialrules.engine.evaluator import CompiledTrial, Evaluation, _CompileEnv, compile_rule, verdict_of
+from trialrules.engine.patient import PatientIndex
 from trialrules.functions import FunctionContext
-from trialrules.models import CriterionResult, InputFailure, evolve
+from trialrules.language.models import CriterionResult, InputFailure, evolve
 from trialrules.population.backends import SELECT_OBSERVATIONS
 from trialrules.population.compile import CODE, RESULT, Compiler, Plan
 from trialrules.population.facts import facts

@@ -259,7 +259,7 @@ def _key(name: str) -> str:
 
 
 #: DuckDB macros the compiled SQL calls (:func:`install_macros`). ``fhir_reference_key`` reads a
-#: reference string as trialrules.fhir.references.type_and_id does: no urn:/contained
+#: reference string as trialrules.inputs.fhir.references.type_and_id does: no urn:/contained
 #: references, the query and empty segments dropped, a version suffix dropped, a capitalised type.
 MACROS = (
     "CREATE OR REPLACE MACRO fhir_string(j) AS CASE WHEN json_type(j) = 'VARCHAR' THEN j ->> '$' END",

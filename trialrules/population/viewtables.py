@@ -41,7 +41,7 @@ from typing import Any
 
 from trialrules.population.viewdef import ViewError, foreach_count, install_macros, top_sql, view_sql
 
-#: DuckDB's limit for one JSON line, as the reader's (trialrules.fhir.bulk.MAX_LINE_BYTES).
+#: DuckDB's limit for one JSON line, as the reader's (trialrules.inputs.fhir.bulk.MAX_LINE_BYTES).
 _MAX_OBJECT = 64 * 1024 * 1024
 
 
@@ -152,7 +152,7 @@ def _readable_lines(path: Path, out: Path) -> None:
     import gzip
     import zlib
 
-    from trialrules.fhir import jsonfile
+    from trialrules.inputs.fhir import jsonfile
 
     opener: Any = {"gzip": gzip.open, "bzip2": bz2.open}.get(_compression(path), open)
     with out.open("wb") as dst:

@@ -31,9 +31,9 @@ def _compiled(trial_ids: Sequence[str]) -> list[Any]:
 def judge_partition(trial_ids: Sequence[str], as_of: str, rows: Iterable[Any]) -> Iterator[tuple[int, bytes]]:
     """(ordinal, pickled (warnings, patient id, results or an error sentence)) per patient row
     (``ord``, ``record``, ``obs``: the selected Observations as (seq, pickled Observation))."""
-    from trialrules._patient import PatientIndex
+    from trialrules.engine.patient import PatientIndex
     from trialrules.errors import internal_error
-    from trialrules.models import evolve
+    from trialrules.language.models import evolve
 
     day = dt.date.fromisoformat(as_of)
     compiled = _compiled(trial_ids)

@@ -1,6 +1,13 @@
 """
 What people see of a screening: a text view for a terminal and a self-contained
-HTML view, both opening with the verdict and what it rests on.
+HTML view, both opening with the verdict and what it rests on; the to-do list
+(``todo``), the coordinators' CSV (``csvout``), a trial's rules in words (``show``)
+and progress on stderr (``progress``). The JSON of a result is the converters' job
+(``trialrules.language.converters``).
+
+May import the layers below (``language``, ``engine``, ``inputs``) and the top-level
+modules they use; nothing imports the views but the public facade, ``results``,
+the CLI and the population engines.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from trialrules.models import CriterionResult, Evidence, InputFailure
+from trialrules.language.models import CriterionResult, Evidence, InputFailure
 from trialrules.views.todo import Mark, TodoItem, blocking, mark, set_aside_sentence, todo
 
 if TYPE_CHECKING:  # annotations only: results.py calls the views, not the other way round

@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING
 
 from attrs import frozen
 
-from trialrules.models import CriterionResult
+from trialrules.language.models import CriterionResult
 from trialrules.views.todo import Mark, TodoItem, blocking, mark, set_aside_sentence, todo
 
 if TYPE_CHECKING:  # annotations only: results.py calls the views, not the other way round

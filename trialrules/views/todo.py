@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 from attrs import frozen
 
-from trialrules._patient import window_start
-from trialrules.models import (
+from trialrules.engine.patient import window_start
+from trialrules.language.models import (
     MET,
     SET_ASIDE_PHRASE,
     UNKNOWN,

@@ -14,7 +14,7 @@ from typing import Any
 
 from trialrules import Evidence
 from trialrules.functions import DerivedValue, FunctionContext, last_day_applies
-from trialrules.statuses import MEDICATION_NOT_TAKEN
+from trialrules.language.statuses import MEDICATION_NOT_TAKEN
 
 __all__ = ["course_days"]
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import Coding, Evidence, Quantity, qualitative, units
+from trialrules import Coding, Evidence, Quantity
 from trialrules.functions import DerivedValue, FunctionContext
+from trialrules.language import qualitative, units
 
 __all__ = ["classify_latest_test", "negative_pregnancy_test", "positive_pregnancy_test"]
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import Coding, Evidence, Quantity, units
+from trialrules import Coding, Evidence, Quantity
 from trialrules.functions import DerivedValue, FunctionContext
+from trialrules.language import units
 
 __all__ = ["viral_load_detectable"]
 

@@ -14,9 +14,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from trialrules import Coding, Evidence, Quantity, qualitative, units
+from trialrules import Coding, Evidence, Quantity
 from trialrules.functions import DerivedValue, FunctionContext, last_day_applies
-from trialrules.statuses import MEDICATION_NOT_TAKEN
+from trialrules.language import qualitative, units
+from trialrules.language.statuses import MEDICATION_NOT_TAKEN
 
 #: Drugs started within this many days of a line's first drug belong to that line.
 REGIMEN_DAYS = 28
@@ -162,7 +163,7 @@ def _hcg_reading(obs: Any, cutoff: float) -> tuple[Any, str]:
 def serum_hcg_negative(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
     """1 when the newest serum hCG in the window is negative, 0 when positive.
 
-    Coded or text results are read by the core vocabulary (trialrules.qualitative); a
+    Coded or text results are read by the core vocabulary (trialrules.language.qualitative); a
     quantity is negative below ``cutoff`` IU/L (default 5). When the newest result is
     neither, the value is unknown: an older result never stands in (CONTRACT.md section 5).
     """

@@ -4,7 +4,7 @@ Derived values for CNK-UT (NCT06751134) that the rule language cannot say.
 ``cnk_ut_infection_test`` reads a qualitative screening test (HIV antibody,
 syphilis serology) for exclusion 7, where a diagnosis code is not the only
 evidence of "HIV infection" or "known syphilis infection". Results are read with
-the core's one qualitative vocabulary (:mod:`trialrules.qualitative`):
+the core's one qualitative vocabulary (:mod:`trialrules.language.qualitative`):
 
 - 1: the latest dated result on or before the as-of date reads positive (or any
   undated result does: a positive result is known whenever it was taken);
@@ -25,8 +25,8 @@ from typing import Any
 
 from trialrules import Evidence
 from trialrules.functions import DerivedValue
-from trialrules.qualitative import NEGATIVE, POSITIVE, reading_of
-from trialrules.statuses import MEDICATION_NOT_TAKEN
+from trialrules.language.qualitative import NEGATIVE, POSITIVE, reading_of
+from trialrules.language.statuses import MEDICATION_NOT_TAKEN
 
 __all__ = ["gene_therapy_recorded", "infection_test"]
 

@@ -54,7 +54,12 @@ from typing import Any
 from trialrules import Evidence
 from trialrules.calendar_arithmetic import add_months
 from trialrules.functions import DerivedValue
-from trialrules.statuses import CLINICAL_RECURRED, OBSERVATION_UNUSABLE, PROCEDURE_NOT_DONE, VERIFICATION_NOT_PRESENT
+from trialrules.language.statuses import (
+    CLINICAL_RECURRED,
+    OBSERVATION_UNUSABLE,
+    PROCEDURE_NOT_DONE,
+    VERIFICATION_NOT_PRESENT,
+)
 
 __all__ = ["relapsed_refractory"]
 

@@ -18,7 +18,7 @@ import pluggy
 from attrs import frozen
 
 from trialrules.errors import PluginError
-from trialrules.models import InputFailure, PatientRecord, Trial, ValueSet
+from trialrules.language.models import InputFailure, PatientRecord, Trial, ValueSet
 from trialrules.plugin import plugin_label
 
 

@@ -9,11 +9,11 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from trialrules._latest import Candidate, When, in_window, newest, newest_first, when_of
 from trialrules.calendar_arithmetic import add_months
-from trialrules.models import Observation, PatientRecord, Window
-from trialrules.statuses import OBSERVATION_UNUSABLE
-from trialrules.terminology import Matcher, _normal_code, system_uri
+from trialrules.engine.latest import Candidate, When, in_window, newest, newest_first, when_of
+from trialrules.language.models import Observation, PatientRecord, Window
+from trialrules.language.statuses import OBSERVATION_UNUSABLE
+from trialrules.language.terminology import Matcher, _normal_code, system_uri
 
 
 def window_start(window: Window | None, as_of: dt.date) -> dt.date | None:
@@ -149,7 +149,7 @@ class PatientIndex:
         return keyed
 
     def when(self, obs: Observation) -> When | None:
-        """Where the observation sits in time (:func:`trialrules._latest.when_of`), once."""
+        """Where the observation sits in time (:func:`trialrules.engine.latest.when_of`), once."""
         key = id(obs)
         try:
             return self._when[key]
@@ -158,7 +158,7 @@ class PatientIndex:
             return found
 
     def in_window(self, matcher: Matcher, start: dt.date | None, as_of: dt.date) -> list[Candidate]:
-        """:func:`trialrules._latest.in_window` over the value set's observations, once per
+        """:func:`trialrules.engine.latest.in_window` over the value set's observations, once per
         window: a concept asked twice (both branches of an ``if``, a derived value's input,
         another trial) is placed in time once. The list is shared: do not change it."""
         key = (matcher, start, as_of)
@@ -168,7 +168,7 @@ class PatientIndex:
         return found
 
     def newest(self, matcher: Matcher, start: dt.date | None, as_of: dt.date) -> list[Candidate]:
-        """:func:`trialrules._latest.newest` of :meth:`in_window`, once per window (shared list)."""
+        """:func:`trialrules.engine.latest.newest` of :meth:`in_window`, once per window (shared list)."""
         key = (matcher, start, as_of)
         found = self._newest.get(key)
         if found is None:
@@ -177,7 +177,7 @@ class PatientIndex:
 
     def observations(self, matcher: Matcher) -> list[Observation]:
         """Observations whose code is in the value set, newest first (undated last), in an
-        order that depends only on the data (:func:`trialrules._latest.sort_key`)."""
+        order that depends only on the data (:func:`trialrules.engine.latest.sort_key`)."""
         hit = self._cache.get(matcher)
         if hit is not None:
             return hit

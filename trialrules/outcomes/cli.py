@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from trialrules.api import Engine
-from trialrules.models import Trial
+from trialrules.language.models import Trial
 
 
 def finite(value: Any) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from trialrules.models import MET, NOT_MET, UNKNOWN, Evidence, Result
+from trialrules.language.models import MET, NOT_MET, UNKNOWN, Evidence, Result
 
 
 class Outcome(NamedTuple):

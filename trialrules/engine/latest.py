@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 from attrs import frozen
 
-from trialrules.models import MET, NOT_MET, Coding, Observation, Quantity, ReferenceRange, Result
+from trialrules.language.models import MET, NOT_MET, Coding, Observation, Quantity, ReferenceRange, Result
 
 _EPOCH = dt.datetime(1, 1, 1)
 _DAY = 86400.0

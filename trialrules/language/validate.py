@@ -8,14 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from trialrules import schema
-from trialrules._yaml import YAMLProblem, load_with_positions, read_text
 from trialrules.errors import RuleFileError, internal_error
-from trialrules.loader import LONE_FILE_SKIPPED, _display, check_criterion_file, load_trial, rule_files
-from trialrules.models import RecordSearch
-from trialrules.registry import Registry
-from trialrules.schema import RuleProblem
-from trialrules.terminology import SYSTEMS, compile_valueset, system_uri
+from trialrules.language import schema
+from trialrules.language.loader import LONE_FILE_SKIPPED, _display, check_criterion_file, load_trial, rule_files
+from trialrules.language.models import RecordSearch
+from trialrules.language.registry import Registry
+from trialrules.language.safe_yaml import YAMLProblem, load_with_positions, read_text
+from trialrules.language.schema import RuleProblem
+from trialrules.language.terminology import SYSTEMS, compile_valueset, system_uri
 
 
 def _rules_dir_of(path: Path) -> Path | None:

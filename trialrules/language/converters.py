@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
-from trialrules.models import (
+from trialrules.language.models import (
     AllOf,
     AnyOf,
     AtLeast,

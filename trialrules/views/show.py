@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from trialrules.models import (
+from trialrules.language.models import (
     AllOf,
     AnyOf,
     Arm,

@@ -17,7 +17,7 @@ errors (with their line and column), NaN and Infinity (read as non-finite number
 which the readers report), numbers beyond a double (``1e400``), lone surrogates,
 integers beyond 64 bits (orjson would round them to floats silently) and nesting
 near Python's limit all take the standard path. Large documents are parsed with the
-cyclic garbage collector paused (:mod:`trialrules._gc`).
+cyclic garbage collector paused (:mod:`trialrules.inputs.gc_paused`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import json
 from types import ModuleType
 from typing import Any
 
-from trialrules import _gc
+from trialrules.inputs import gc_paused as _gc
 from trialrules.limits import JSON_MAX_DEPTH, JSON_MAX_INT_DIGITS
 
 _orjson: ModuleType | None

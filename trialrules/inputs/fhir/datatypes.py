@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from trialrules.models import Coding, Quantity, ReferenceRange, Value
+from trialrules.language.models import Coding, Quantity, ReferenceRange, Value
 
 #: Where functions put ``(what is wrong, JSON path inside the resource)``.
 Problems = list[tuple[str, str]]

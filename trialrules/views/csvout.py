@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from trialrules.models import MET, NOT_MET, UNKNOWN
+from trialrules.language.models import MET, NOT_MET, UNKNOWN
 
 if TYPE_CHECKING:  # annotations only (results.py imports the views; csvout is one)
     from trialrules.results import ScreeningResult

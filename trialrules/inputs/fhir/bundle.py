@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from trialrules import _gc
 from trialrules.errors import InputError, shown
-from trialrules.fhir import jsonfile
-from trialrules.fhir.references import lookup_key, resolve, resource_keys, service_base
-from trialrules.fhir.resources import SUBJECT_FIELD, RecordBuilder
-from trialrules.fhir.where import Where, message
-from trialrules.models import InputFailure, PatientRecord
+from trialrules.inputs import gc_paused as _gc
+from trialrules.inputs.fhir import jsonfile
+from trialrules.inputs.fhir.references import lookup_key, resolve, resource_keys, service_base
+from trialrules.inputs.fhir.resources import SUBJECT_FIELD, RecordBuilder
+from trialrules.inputs.fhir.where import Where, message
+from trialrules.language.models import InputFailure, PatientRecord
 
 BUNDLE_TYPES = frozenset({"collection", "searchset", "transaction", "batch", "document"})
 

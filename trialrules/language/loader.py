@@ -12,12 +12,10 @@ from typing import Any
 
 import cattrs
 
-from trialrules import schema, units
-from trialrules._yaml import Path_, YAMLProblem, json_path, load_with_positions, read_text
-from trialrules.converters import converter
 from trialrules.errors import RuleFileError, UnitError, clip
-from trialrules.limits import MAX_WINDOW_DAYS
-from trialrules.models import (
+from trialrules.language import schema, units
+from trialrules.language.converters import converter
+from trialrules.language.models import (
     Arm,
     Criterion,
     Escalation,
@@ -25,9 +23,11 @@ from trialrules.models import (
     Trial,
     ValueSet,
 )
-from trialrules.registry import Registry
-from trialrules.schema import RuleProblem
-from trialrules.suggest import did_you_mean
+from trialrules.language.registry import Registry
+from trialrules.language.safe_yaml import Path_, YAMLProblem, json_path, load_with_positions, read_text
+from trialrules.language.schema import RuleProblem
+from trialrules.language.suggest import did_you_mean
+from trialrules.limits import MAX_WINDOW_DAYS
 
 _DEFS = "trial-rules.schema.json#/$defs/"
 _SEARCH_NODES = ("condition", "medication", "procedure", "immunization", "allergy")

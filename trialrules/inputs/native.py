@@ -12,12 +12,12 @@ from typing import Any
 
 import cattrs
 
-from trialrules import schema
-from trialrules.converters import converter
-from trialrules.fhir import jsonfile
-from trialrules.models import InputFailure, PatientRecord
+from trialrules.inputs.fhir import jsonfile
+from trialrules.language import schema
+from trialrules.language.converters import converter
+from trialrules.language.models import InputFailure, PatientRecord
+from trialrules.language.registry import Registry
 from trialrules.plugin import hookimpl
-from trialrules.registry import Registry
 
 _REF = "patient-record.schema.json"
 

@@ -19,11 +19,18 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from trialrules import units
-from trialrules._kleene import Outcome, all_of, any_of, at_least, negate, unique
-from trialrules._latest import compare, shown_bound
-from trialrules._measure import Judge, each_outcome, fmt, latest_outcome, make_match_judge, make_numeric_judge, snap
-from trialrules._patient import (
+from trialrules.engine.kleene import Outcome, all_of, any_of, at_least, negate, unique
+from trialrules.engine.latest import compare, shown_bound
+from trialrules.engine.measure import (
+    Judge,
+    each_outcome,
+    fmt,
+    latest_outcome,
+    make_match_judge,
+    make_numeric_judge,
+    snap,
+)
+from trialrules.engine.patient import (
     GROUP_MEMO_LIMIT,
     PatientIndex,
     WindowAt,
@@ -31,7 +38,8 @@ from trialrules._patient import (
 )
 from trialrules.errors import UnitError
 from trialrules.functions import DerivedValue, FunctionContext, last_day_applies
-from trialrules.models import (
+from trialrules.language import units
+from trialrules.language.models import (
     MET,
     NOT_MET,
     SET_ASIDE_PHRASE,
@@ -58,9 +66,9 @@ from trialrules.models import (
     Verdict,
     Window,
 )
+from trialrules.language.statuses import CLINICAL_ACTIVE, NOT_HAPPENED, ONGOING, VERIFICATION_UNCONFIRMED
+from trialrules.language.terminology import Matcher
 from trialrules.results import ScreeningResult
-from trialrules.statuses import CLINICAL_ACTIVE, NOT_HAPPENED, ONGOING, VERIFICATION_UNCONFIRMED
-from trialrules.terminology import Matcher
 
 
 class Evaluation:
@@ -559,7 +567,7 @@ class CompiledCriterion:
         )
 
     def _combined(self, parts: list[tuple[Outcome, str | None]]) -> Outcome:
-        """Kleene AND / OR of the parts (:func:`trialrules._kleene.all_of`), each sub-criterion
+        """Kleene AND / OR of the parts (:func:`trialrules.engine.kleene.all_of`), each sub-criterion
         speaking through its first reason, prefixed by its id; only the deciding parts explain."""
         if len(parts) == 1:
             outcome, prefix = parts[0]

@@ -3,7 +3,7 @@ Judging results against a measurement's comparison, and the verdict of the newes
 
 A judge takes one observation (and the patient, for reference ranges by sex and age) and
 says met / not met with a sentence, or why the result cannot be judged. :func:`latest_outcome`
-and :func:`each_outcome` turn the judgements of the results :mod:`trialrules._latest` chose
+and :func:`each_outcome` turn the judgements of the results :mod:`trialrules.engine.latest` chose
 into the criterion's outcome and its sentence; a second engine can reuse them as they are.
 """
 
@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from trialrules import units
-from trialrules._kleene import Outcome, all_of, any_of
-from trialrules._latest import Candidate, applicable_ranges, compare, shown_bound, when_of
+from trialrules.engine.kleene import Outcome, all_of, any_of
+from trialrules.engine.latest import Candidate, applicable_ranges, compare, shown_bound, when_of
 from trialrules.errors import UnitError
-from trialrules.models import (
+from trialrules.language import units
+from trialrules.language.models import (
     MET,
     NOT_MET,
     UNKNOWN,
@@ -30,8 +30,8 @@ from trialrules.models import (
     Quantity,
     Result,
 )
-from trialrules.qualitative import INDETERMINATE, NEGATIVE, POSITIVE, reading_of
-from trialrules.terminology import Matcher
+from trialrules.language.qualitative import INDETERMINATE, NEGATIVE, POSITIVE, reading_of
+from trialrules.language.terminology import Matcher
 
 _SYMBOL = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "=", "!=": "≠"}
 
@@ -219,7 +219,7 @@ def make_match_judge(title: str, comp: Comparison, result_sets: Sequence[Matcher
     """A judge for a coded, text or yes/no result.
 
     The comparison's own codes and words say which reading it looks for (positive or
-    negative, by :mod:`trialrules.qualitative`). A result read as that is met, as the
+    negative, by :mod:`trialrules.language.qualitative`). A result read as that is met, as the
     opposite not met; an indeterminate result (equivocal, borderline ...) and any result the
     vocabulary does not read are unknown, unless the rule names it.
     """
@@ -271,7 +271,7 @@ def make_match_judge(title: str, comp: Comparison, result_sets: Sequence[Matcher
 
 
 def latest_outcome(title: str, where: str, newest: Sequence[Candidate], judged: Sequence[Judgement]) -> Outcome:
-    """The verdict of the newest result(s) in a window (:func:`trialrules._latest.newest`).
+    """The verdict of the newest result(s) in a window (:func:`trialrules.engine.latest.newest`).
 
     Met or not met only when every newest result is surely in the window and they all judge
     alike; otherwise unknown, naming each of them.

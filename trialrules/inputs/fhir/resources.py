@@ -33,8 +33,8 @@ import attrs
 
 from trialrules.calendar_arithmetic import add_months
 from trialrules.errors import shown
-from trialrules.fhir import dates
-from trialrules.fhir.datatypes import (
+from trialrules.inputs.fhir import dates
+from trialrules.inputs.fhir.datatypes import (
     UCUM,
     codings,
     concept_text,
@@ -42,10 +42,9 @@ from trialrules.fhir.datatypes import (
     reference_ranges,
     status_code,
 )
-from trialrules.fhir.references import lookup_key, reference_of
-from trialrules.fhir.where import Where, message
-from trialrules.limits import MAX_WINDOW_DAYS
-from trialrules.models import (
+from trialrules.inputs.fhir.references import lookup_key, reference_of
+from trialrules.inputs.fhir.where import Where, message
+from trialrules.language.models import (
     Allergy,
     Coding,
     Condition,
@@ -56,7 +55,7 @@ from trialrules.models import (
     Procedure,
     SetAside,
 )
-from trialrules.statuses import (
+from trialrules.language.statuses import (
     IMMUNIZATION_NOT_DONE,
     MEDICATION_NOT_TAKEN_BY_RESOURCE,
     OBSERVATION_UNUSABLE,
@@ -65,6 +64,7 @@ from trialrules.statuses import (
     REPORT_UNUSABLE,
     VERIFICATION_NOT_PRESENT,
 )
+from trialrules.limits import MAX_WINDOW_DAYS
 
 #: Finds a Medication resource for a (non-contained) reference, or None.
 MedicationLookup = Callable[[str], "dict[str, Any] | None"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from trialrules.models import Coding
+from trialrules.language.models import Coding
 
 Reading = Literal["positive", "negative", "indeterminate"]
 POSITIVE: Reading = "positive"

@@ -10,9 +10,9 @@ A trial whose rules do not load is reported in ``problems`` and left out; the ot
 from __future__ import annotations
 
 from trialrules.errors import PluginError, RuleFileError, internal_error
-from trialrules.loader import load_trial
-from trialrules.models import Trial
-from trialrules.registry import Registry
+from trialrules.language.loader import load_trial
+from trialrules.language.models import Trial
+from trialrules.language.registry import Registry
 
 
 class InstalledTrials:

@@ -13,19 +13,19 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from trialrules import units
-from trialrules._latest import when_of
-from trialrules._measure import evidence_of
 from trialrules.calendar_arithmetic import age_in_completed_months, age_in_years
-from trialrules.converters import converter
+from trialrules.engine.latest import when_of
+from trialrules.engine.measure import evidence_of
 from trialrules.errors import RuleFileError, UnitError
 from trialrules.functions import DerivedValue, FunctionContext, Latest
-from trialrules.loader import parse_file
-from trialrules.models import Evidence, Observation, Quantity, ValueSet, Window
+from trialrules.language import units
+from trialrules.language.converters import converter
+from trialrules.language.loader import parse_file
+from trialrules.language.models import Evidence, Observation, Quantity, ValueSet, Window
+from trialrules.language.qualitative import INDETERMINATE, NEGATIVE, POSITIVE, codes_reading
+from trialrules.language.registry import Registry
+from trialrules.language.schema import RuleProblem
 from trialrules.plugin import hookimpl
-from trialrules.qualitative import INDETERMINATE, NEGATIVE, POSITIVE, codes_reading
-from trialrules.registry import Registry
-from trialrules.schema import RuleProblem
 
 # name: (title, LOINC codes (first is the usual one), canonical UCUM unit, molar mass g/mol)
 # LOINC codes from CONTRACT.md section 5. Molar masses: creatinine 113.12 g/mol,
@@ -81,7 +81,7 @@ OTHER_MEASUREMENTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "lansky": ("Lansky play-performance status", "ncit", ("C38144",)),
 }
 
-# Qualitative results: the codes of the core vocabulary (trialrules.qualitative).
+# Qualitative results: the codes of the core vocabulary (trialrules.language.qualitative).
 RESULT_SETS = {
     "positive_results": ("positive, detected or reactive result", POSITIVE),
     "negative_results": ("negative, not detected or non-reactive result", NEGATIVE),
@@ -91,7 +91,7 @@ RESULT_SETS = {
 
 #: Shared clinical value sets (facts more than one trial needs), one YAML file per set,
 #: in the same shape and schema as a trial's ``rules/valuesets/*.yaml``.
-SHARED_VALUESET_DIR = Path(__file__).parent / "valuesets"
+SHARED_VALUESET_DIR = Path(__file__).parent.parent / "valuesets"
 
 
 @cache

@@ -18,10 +18,10 @@ from attrs import frozen
 from jsonschema.exceptions import ValidationError, best_match, relevance
 from referencing import Registry, Resource
 
-from trialrules._yaml import Path_, json_path
 from trialrules.errors import clip
+from trialrules.language.safe_yaml import Path_, json_path
+from trialrules.language.suggest import did_you_mean
 from trialrules.limits import ECHO_CHARS
-from trialrules.suggest import did_you_mean
 
 BASE = "https://trialrules.dev/schemas/"
 SCHEMA_FILES = (
@@ -53,7 +53,7 @@ def _schema_dir() -> Path:
     packaged = resources.files("trialrules") / "schemas"
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "schemas"  # a source checkout
+    return Path(__file__).resolve().parents[2] / "schemas"  # a source checkout
 
 
 @cache

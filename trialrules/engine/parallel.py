@@ -19,9 +19,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from trialrules._patient import PatientIndex
-from trialrules.evaluator import CompiledTrial
-from trialrules.models import PatientRecord
+from trialrules.engine.evaluator import CompiledTrial
+from trialrules.engine.patient import PatientIndex
+from trialrules.language.models import PatientRecord
 from trialrules.results import ScreeningResult
 
 #: Patients sent to a worker at once: large enough that the pickling round trip is a small

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from attrs import frozen
 
-from trialrules.models import CodeEntry, Coding, ValueSet
+from trialrules.language.models import CodeEntry, Coding, ValueSet
 
 #: Short names used in rule files -> FHIR code system URIs.
 SYSTEMS: dict[str, str] = {

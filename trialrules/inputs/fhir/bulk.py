@@ -8,7 +8,7 @@ in any case), and so is every file the ``$export`` manifest lists under
 its own ``resourceType``, not on the file name. Any other file in the directory
 is a failure ("not read"), never skipped in silence. Each line is parsed once, the
 files read in order (compressed ones decompressed as they are read), and filed by
-patient in a temporary store (:mod:`trialrules.fhir.grouping`); then each patient's
+patient in a temporary store (:mod:`trialrules.inputs.fhir.grouping`); then each patient's
 record is built from what was filed.
 
 Output is one record per Patient in Patient.id order, and a failure for every
@@ -30,14 +30,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple, TypeGuard
 
-from trialrules import _gc
 from trialrules.errors import InputError, shown
-from trialrules.fhir import jsonfile
-from trialrules.fhir.grouping import GroupingStore, Line, Stored
-from trialrules.fhir.references import patient_id, reference_of, type_and_id
-from trialrules.fhir.resources import SUBJECT_FIELD, RecordBuilder
-from trialrules.fhir.where import Where
-from trialrules.models import InputFailure, PatientRecord
+from trialrules.inputs import gc_paused as _gc
+from trialrules.inputs.fhir import jsonfile
+from trialrules.inputs.fhir.grouping import GroupingStore, Line, Stored
+from trialrules.inputs.fhir.references import patient_id, reference_of, type_and_id
+from trialrules.inputs.fhir.resources import SUBJECT_FIELD, RecordBuilder
+from trialrules.inputs.fhir.where import Where
+from trialrules.language.models import InputFailure, PatientRecord
 
 #: Longest NDJSON line read (bytes); a longer one is an error, not a memory spike.
 MAX_LINE_BYTES = 64 * 1024 * 1024
