@@ -410,6 +410,10 @@ def radiotherapy(period: dict[str, str], status: str) -> dict[str, Any]:
             "subject": {"reference": "Patient/pat1"}, "performedPeriod": period}
 
 
+def _clinical(code: str) -> dict[str, Any]:
+    return {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": code}]}
+
+
 def aml_condition(**dates: Any) -> dict[str, Any]:
     """In the shape of the R4 example condition-example-f204-renal (abatement given) with an
     ICD-10-CM code."""
@@ -442,6 +446,13 @@ class TestShapesThatCarryAnEnd:
         ({"abatementAge": {"value": 63, "unit": "years", "system": "http://unitsofmeasure.org", "code": "a"}},
          "met", "not_met"),  # born 1960-03-02: the 64th year ends 2024-03-01
         ({}, "met", "met"),  # no abatement, no clinicalStatus: ongoing
+        # over by its clinical status, no abatement at all: it ended on a day between 2015 and
+        # now, so "within 5 years" is unknown (was not_met, taking the 2015 onset as its last day)
+        ({"clinicalStatus": _clinical("resolved")}, "unknown", "not_met"),
+        ({"clinicalStatus": _clinical("remission")}, "unknown", "not_met"),
+        ({"clinicalStatus": _clinical("inactive")}, "unknown", "not_met"),
+        ({"clinicalStatus": _clinical("resolved"), "abatementDateTime": "2020-01-14"}, "not_met", "not_met"),
+        ({"clinicalStatus": _clinical("relapse")}, "met", "met"),
     ])
     def test_condition_abatement(self, rules_root: Path, dates: dict[str, Any], in_5_years: str,
                                  active: str) -> None:

@@ -14,6 +14,8 @@ from typing import Any, Literal, Union
 import attrs
 from attrs import field, frozen
 
+from trialrules.language.statuses import CLINICAL_ACTIVE
+
 Result = Literal["met", "not_met", "unknown"]
 MET: Result = "met"
 NOT_MET: Result = "not_met"
@@ -123,8 +125,16 @@ class Condition:
     recorded: dt.date | None = None
     text: str | None = None
     #: The record says it abated but gives no day that can be read (abatementString, an Age
-    #: without birthDate...): it is not ongoing, and its last day is not known.
+    #: without birthDate...), or its clinical status says it is over (inactive, remission,
+    #: resolved) with no abatement at all: it is not ongoing, and its last day is not known.
     end_unknown: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        # A resolved diagnosis with only an onset ended on some day between the two: taking
+        # the onset as its last day would guess "not within the window" (e.g. a resolved AML of
+        # 2015 and "AML within 5 years"), so its end is unknown, as for abatementString.
+        if self.abatement is None and self.clinical_status is not None and self.clinical_status not in CLINICAL_ACTIVE:
+            object.__setattr__(self, "end_unknown", True)
 
     @property
     def reference(self) -> str:
