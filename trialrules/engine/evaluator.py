@@ -36,7 +36,7 @@ from trialrules.engine.patient import (
     WindowAt,
     describe_window,
 )
-from trialrules.engine.spans import record_span
+from trialrules.engine.spans import record_bounds, span_of
 from trialrules.errors import UnitError
 from trialrules.functions import DerivedValue, FunctionContext
 from trialrules.language import units
@@ -174,18 +174,6 @@ _RECORDS_ATTR = {"condition": "conditions", "medication": "medications", "proced
                  "immunization": "immunizations", "allergy": "allergies"}
 
 
-def _period(record: Any, kind: str) -> tuple[dt.date | None, dt.date | None]:
-    if kind == "condition":
-        return record.onset or record.recorded, record.abatement
-    if kind == "medication":
-        return record.start or record.end, record.end
-    if kind == "procedure":
-        return record.date, record.end or (None if record.end_unknown else (record.date_latest or record.date))
-    if kind == "immunization":
-        return record.date, record.date
-    return record.date, None
-
-
 def record_shown(rec: Any, entry: Any = None) -> str:
     """What a coordinator reads for a record: the matching code's display, else the first
     code's, else the source's own words."""
@@ -285,14 +273,15 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
             entry = finding.entry
             shown = record_shown(rec, entry)
             clinical = getattr(rec, "clinical_status", None)
-            begin, end = _period(rec, kind)
+            bounds = record_bounds(rec, kind)
+            begin, end = bounds.first_lo, bounds.end_hi
             if need_active and clinical is not None and clinical not in CLINICAL_ACTIVE:
                 continue
             if need_active and clinical is None and end is not None and end <= ev.as_of:
                 continue  # ended by the as-of date, whichever day its end may mean
             if need_active and clinical is None and kind == "condition" and rec.end_unknown:
                 continue  # it abated, on a day the record does not give
-            span = record_span(rec, kind, ev.as_of)
+            span = span_of(bounds, kind, ev.as_of)
             if span.first_lo is not None and span.first_lo > ev.as_of:
                 continue  # recorded as starting after the as-of date
             resource = rec.reference
@@ -302,7 +291,7 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
             doubt = ""
             if span.first_hi is not None and span.first_hi > ev.as_of:
                 doubt = f"may have begun after {ev.as_of.isoformat()}"
-            elif need_active and clinical is None and end is not None and _end_earliest(rec, end) <= ev.as_of:
+            elif need_active and clinical is None and bounds.end_lo is not None and bounds.end_lo <= ev.as_of:
                 doubt = f"may have ended by {ev.as_of.isoformat()}"
             if start is not None or (window is not None and window.half_lives):
                 limit = start
@@ -397,11 +386,6 @@ def search_outcome(
     if node.if_absent == UNKNOWN:
         return Outcome(UNKNOWN, (f"no record of {label}{where}; the record may be incomplete",))
     return Outcome(node.if_absent, (f"no record of {label}{where}",))
-
-
-def _end_earliest(rec: Any, end: dt.date) -> dt.date:
-    """The first day a record's end may mean (its end is its last)."""
-    return getattr(rec, "abatement_earliest", None) or getattr(rec, "end_earliest", None) or end
 
 
 def _days(lo: dt.date | None, hi: dt.date | None) -> str:

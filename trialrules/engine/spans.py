@@ -53,52 +53,75 @@ class Span:
         return f"dated {began}" if ended == began else f"began on {began}, last applied on {ended}"
 
 
-def _ongoing(status: str | None) -> bool:
+def ongoing(status: str | None) -> bool:
+    """Whether a record with this status (clinical status for a condition) still applies
+    when no end is given."""
     return status is None or status in ONGOING
 
 
-def record_span(rec: Any, kind: str, as_of: dt.date) -> Span:
-    """The :class:`Span` of a record of ``kind`` (``condition``, ``medication``,
-    ``procedure``, ``immunization``, ``allergy``) seen on ``as_of``."""
-    partial = False
-    open_end = False
+@frozen
+class Bounds:
+    """A record's dates as given, whatever the as-of date: the days it may have begun on
+    (``first_lo``..``first_hi``) and, when an end is given, the days it may have ended on
+    (``end_lo``..``end_hi``; a one-day procedure or immunization ends when it begins).
+    ``end_unknown``: over on a day not given, or a period without an end (the record's flag)."""
+
+    first_lo: dt.date | None
+    first_hi: dt.date | None
+    end_lo: dt.date | None
+    end_hi: dt.date | None
+    end_unknown: bool
+    status: str | None
+
+
+def record_bounds(rec: Any, kind: str) -> Bounds:
+    """The :class:`Bounds` of a record of ``kind`` (``condition``, ``medication``,
+    ``procedure``, ``immunization``, ``allergy``)."""
     if kind == "condition":
         if rec.onset is not None:
-            first_lo, first_hi = rec.onset, rec.onset_latest or rec.onset
+            first = (rec.onset, rec.onset_latest or rec.onset)
         else:  # only when it was recorded: it began by then (the recorded day stands in)
-            first_lo, first_hi = rec.recorded, rec.recorded_latest or rec.recorded
-        end_lo: dt.date | None = rec.abatement_earliest or rec.abatement
-        end_hi: dt.date | None = rec.abatement
-        status = rec.clinical_status
-        ongoing_flag = rec.end_unknown
-    elif kind == "medication":
-        first_lo = rec.start or rec.end_earliest or rec.end
-        first_hi = rec.start_latest or rec.start or rec.end
-        end_lo, end_hi = rec.end_earliest or rec.end, rec.end
-        status = rec.status
-        ongoing_flag = rec.end_unknown
-    elif kind == "procedure":
-        first_lo, first_hi = rec.date, rec.date_latest or rec.date
-        end_lo, end_hi = rec.end_earliest or rec.end, rec.end
-        status = rec.status
-        ongoing_flag = rec.end_unknown
-    else:  # immunization, allergy: one day
-        return Span(rec.date, rec.date, rec.date, rec.date)
-    partial = first_lo != first_hi or end_lo != end_hi
+            first = (rec.recorded, rec.recorded_latest or rec.recorded)
+        return Bounds(*first, rec.abatement_earliest or rec.abatement, rec.abatement, rec.end_unknown,
+                      rec.clinical_status)
+    if kind == "medication":
+        return Bounds(rec.start or rec.end_earliest or rec.end, rec.start_latest or rec.start or rec.end,
+                      rec.end_earliest or rec.end, rec.end, rec.end_unknown, rec.status)
+    if kind == "procedure":
+        first_hi = rec.date_latest or rec.date
+        if rec.end is None and not rec.end_unknown:  # one day: it ended when it began
+            return Bounds(rec.date, first_hi, rec.date, first_hi, False, rec.status)
+        return Bounds(rec.date, first_hi, rec.end_earliest or rec.end, rec.end, rec.end_unknown, rec.status)
+    if kind == "immunization":
+        return Bounds(rec.date, rec.date, rec.date, rec.date, False, rec.status)
+    return Bounds(rec.date, rec.date, None, None, False, None)  # an allergy: known on its day
+
+
+def record_span(rec: Any, kind: str, as_of: dt.date) -> Span:
+    """The :class:`Span` of a record of ``kind`` seen on ``as_of``."""
+    return span_of(record_bounds(rec, kind), kind, as_of)
+
+
+def span_of(b: Bounds, kind: str, as_of: dt.date) -> Span:
+    """The :class:`Span` of a record's :class:`Bounds` seen on ``as_of`` (compiled SQL, in
+    ``population.compile``, says the same)."""
+    first_lo, first_hi = b.first_lo, b.first_hi
+    partial = first_lo != first_hi or b.end_lo != b.end_hi
+    open_end = False
     last_lo: dt.date | None
     last_hi: dt.date | None
-    if end_hi is not None:
-        last_lo, last_hi = end_lo, end_hi
-    elif ongoing_flag:
+    if b.end_hi is not None:
+        last_lo, last_hi = b.end_lo, b.end_hi
+    elif b.end_unknown:
         # ended on a day not given (a condition whose abatement or status says it is over), or
         # a period without an end: ongoing while the status says so, else over on a day not given
-        if kind != "condition" and first_lo is not None and _ongoing(status):
+        if kind != "condition" and first_lo is not None and ongoing(b.status):
             last_lo = last_hi = as_of
         else:
             last_lo, last_hi, open_end = first_lo, (as_of if first_lo is not None else None), True
-    elif kind in ("condition", "medication") and first_lo is not None and _ongoing(status):
+    elif kind in ("condition", "medication") and first_lo is not None and ongoing(b.status):
         last_lo = last_hi = as_of
-    else:  # a single day (a procedure, an administration): it ended when it began
+    else:  # a single day (an administration, an allergy): it ended when it began
         last_lo, last_hi = first_lo, first_hi
     if last_hi is not None and last_hi > as_of:
         last_hi = as_of
