@@ -35,7 +35,12 @@ READINGS_RECORDS = 6
 
 def last_day_applies(start: dt.date, end: dt.date | None, status: str | None, as_of: dt.date) -> dt.date:
     """The last day a dated condition or medication is known to apply: its end (never after
-    ``as_of``); ``as_of`` while it is ongoing with no end; otherwise only its start day."""
+    ``as_of``); ``as_of`` while it is ongoing with no end; otherwise only its start day.
+
+    Kept for plugins written against it; it reads exact dates only and takes a finished
+    record without an end as ending on its start. :func:`record_span` gives every day a
+    record's dates may mean (partial dates, ends not given), which the core and the
+    bundled plugins judge by."""
     if end is not None:
         return min(end, as_of)
     if status is None or status in ONGOING:
