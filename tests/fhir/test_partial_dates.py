@@ -115,6 +115,18 @@ def test_abatement_period_end_partial(rules_root: Path) -> None:
     assert result.result == "unknown"
 
 
+def test_a_partial_abatement_ends_no_earlier_than_the_onset(rules_root: Path) -> None:
+    # abated on some day of 2025, but not before its onset 2025-06-15: inside the year on every day
+    result = result_of(rules_root, condition(onsetDateTime="2025-06-15", abatementDateTime="2025"), AML_1Y)
+    assert result.result == "met"
+
+
+def test_a_partial_onset_begins_no_later_than_the_abatement(rules_root: Path) -> None:
+    # began in 2026, but ended by 2026-01-10: it began before the as-of date on every day
+    result = result_of(rules_root, condition(onsetDateTime="2026", abatementDateTime="2026-01-10"), AML_EVER)
+    assert result.result == "met"
+
+
 # -- conditions: onset ------------------------------------------------------------
 
 

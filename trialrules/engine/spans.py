@@ -107,6 +107,8 @@ def span_of(b: Bounds, kind: str, as_of: dt.date) -> Span:
     ``population.compile``, says the same)."""
     first_lo, first_hi = b.first_lo, b.first_hi
     partial = first_lo != first_hi or b.end_lo != b.end_hi
+    if first_hi is not None and b.end_hi is not None and b.end_hi < first_hi:
+        first_hi = b.end_hi  # it began by the day it ended
     open_end = False
     last_lo: dt.date | None
     last_hi: dt.date | None
@@ -123,6 +125,8 @@ def span_of(b: Bounds, kind: str, as_of: dt.date) -> Span:
         last_lo = last_hi = as_of
     else:  # a single day (an administration, an allergy): it ended when it began
         last_lo, last_hi = first_lo, first_hi
+    if last_lo is not None and first_lo is not None and last_lo < first_lo:
+        last_lo = first_lo  # it ended no earlier than it began
     if last_hi is not None and last_hi > as_of:
         last_hi = as_of
     if last_lo is not None and last_lo > as_of:

@@ -442,9 +442,13 @@ measured AS (
 ),
 records AS (
   SELECT m.leaf, r.ord, m.undecided, m.limit_day, p.windowed, p.by_diagnosis, p.need_active, r.clinical,
-         r."end", r.end_earliest, r.begin AS first_lo, COALESCE(r.begin_latest, r.begin) AS first_hi,
-         -- engine.spans.span_of: the days it may last have applied on, up to the as-of date
-         CASE WHEN r."end" IS NOT NULL THEN LEAST(COALESCE(r.end_earliest, r."end"), {day})
+         r."end", r.end_earliest, r.begin AS first_lo,
+         -- engine.spans.span_of: it began by the day it ended, and ended no earlier than it began
+         CASE WHEN r."end" IS NOT NULL AND r."end" < COALESCE(r.begin_latest, r.begin) THEN r."end"
+              ELSE COALESCE(r.begin_latest, r.begin) END AS first_hi,
+         -- the days it may last have applied on, up to the as-of date
+         CASE WHEN r."end" IS NOT NULL THEN LEAST(GREATEST(COALESCE(r.end_earliest, r."end"),
+                                                           COALESCE(r.begin, r.end_earliest, r."end")), {day})
               WHEN r.end_unknown AND r.kind <> 'condition' AND {ongoing} THEN {day}
               WHEN r.end_unknown THEN LEAST(r.begin, {day})
               WHEN r.kind IN ('condition', 'medication') AND {ongoing} THEN {day}
