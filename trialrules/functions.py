@@ -24,13 +24,17 @@ from trialrules.language.statuses import ONGOING
 from trialrules.language.terminology import Matcher
 
 __all__ = ["DerivedFunction", "DerivedValue", "FunctionContext", "Latest", "Span", "every_reading",
-           "last_day_applies", "record_span"]
+           "last_day_applies", "record_span", "span_days"]
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Hashable)
 
-#: At most this many records whose dates are not exact are read every way (4 ways each).
-READINGS_RECORDS = 6
+#: At most this many combinations of readings are evaluated by :func:`every_reading`; beyond
+#: it the dates are too uncertain to read. One record dated only to a year has 366 readings at
+#: most, so it is read alongside ten more of two or three readings each (366 x 11 = 4,026), or
+#: two records dated to a month (31 x 31 = 961) alongside a few others; a bundled function takes
+#: well under a millisecond per reading, so a patient costs a second at the very worst.
+READINGS_BUDGET = 4096
 
 
 def last_day_applies(start: dt.date, end: dt.date | None, status: str | None, as_of: dt.date) -> dt.date:
@@ -50,24 +54,32 @@ def last_day_applies(start: dt.date, end: dt.date | None, status: str | None, as
 
 def every_reading(ways: Sequence[Sequence[T]], compute: Callable[[Sequence[T]], R]) -> tuple[R, ...]:
     """The distinct results of ``compute`` over every combination of ``ways`` (one choice per
-    item: for a record whose dates are not exact, its earliest and latest readings; for an
-    exact one, its only reading), in the order first seen. A function whose result depends on
-    several records' dates calls this and gives a value only when one result comes back:
-    a partial date or an end not given must not decide by a guessed day (CONTRACT.md
-    section 5). Items with more than one way beyond :data:`READINGS_RECORDS` are not
-    enumerated: the result is then empty (the caller says the dates are too uncertain).
+    item), in the order first seen. An item is a record's every possible reading: for a record
+    whose dates are not exact, every day (or every pair of days) its dates may mean, built by
+    :func:`span_days`; for an exact one, its only reading. A function whose result depends on
+    records' dates calls this and gives a value only when one result comes back: a partial
+    date or an end not given must not decide by a guessed day (CONTRACT.md section 5), and a
+    result may turn on a day strictly inside a range (a relapse dated ``2025`` is within six
+    months of a CR of 2025-03-01 only for some of its days), so no day is skipped.
 
-    Only each record's extremes are read: a result that would turn only on a day strictly
-    between them (two uncertain records crossing each other's thresholds) is not seen.
+    When the combinations number more than :data:`READINGS_BUDGET`, none is evaluated and
+    the result is empty: the caller says the dates are too uncertain (the value is unknown).
     """
-    if sum(1 for w in ways if len(w) > 1) > READINGS_RECORDS:
-        return ()
+    total = 1
+    for w in ways:
+        total *= len(w)
+        if total > READINGS_BUDGET:
+            return ()
     seen: dict[R, None] = {}
     for choice in itertools.product(*ways):
         seen.setdefault(compute(choice), None)
     return tuple(seen)
 
 
+def span_days(lo: dt.date, hi: dt.date) -> tuple[dt.date, ...]:
+    """Every day from ``lo`` to ``hi`` (both included; ``lo`` alone when ``hi`` is not after
+    it): the readings of one bound of a :class:`Span` for :func:`every_reading`."""
+    return tuple(lo + dt.timedelta(days=n) for n in range(max(0, (hi - lo).days) + 1))
 
 
 @frozen

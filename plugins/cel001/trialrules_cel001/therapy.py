@@ -11,11 +11,13 @@ or text result or as a number (inclusion criterion 8).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from trialrules import Coding, Evidence, Quantity
-from trialrules.functions import DerivedValue, FunctionContext, every_reading, record_span
+from trialrules.functions import READINGS_BUDGET, DerivedValue, FunctionContext, Span, record_span, span_days
 from trialrules.language import qualitative, units
 from trialrules.language.statuses import MEDICATION_NOT_TAKEN
 
@@ -64,11 +66,13 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
     ingredient are one drug).
 
     A record whose days are not exact (a partial date, a finished course whose end is not
-    given) is read at each end of its range; the count is given only when every reading
-    gives the same count, else it is unknown and the reason names the records.
+    given) is read on every day it may have begun and every last day that can change the
+    count (:func:`_every_count`); the count is given only when every reading gives the same
+    count, else it is unknown and the reason names the records (also beyond
+    ``READINGS_BUDGET`` readings: too uncertain).
     """
     matcher = ctx.valueset(str(args.get("valueset", "systemic_anticancer_therapy")))
-    ways: list[list[tuple[dt.date, dt.date, str, Any] | None]] = []
+    records: list[tuple[Span, str, Any]] = []
     undated = 0
     unread: list[Any] = []
     for med in ctx.patient.medications:
@@ -85,23 +89,21 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
             continue
         if span.first_lo > ctx.as_of:
             continue
-        key = _drug_key(med, matcher)
-        readings: dict[tuple[dt.date, dt.date, str, Any] | None, None] = {}
-        for start in (span.first_lo, span.first_hi):
-            for end in (span.last_lo, span.last_hi):
-                # a reading that begins after the as-of date leaves the record out
-                readings[(start, max(start, end), key, med) if start <= ctx.as_of else None] = None
-        ways.append(list(readings))
-    dated = [w[0] for w in ways if w[0] is not None]
+        records.append((span, _drug_key(med, matcher), med))
+    # the first reading of every record: each on the first day it may have begun and ended
+    dated = [(sp.first_lo, max(sp.first_lo, sp.last_lo), key, med) for sp, key, med in records
+             if sp.first_lo is not None and sp.last_lo is not None]
     if not dated:
         why = "no dated systemic anticancer therapy in the medication history"
         if undated:
             why += f" ({undated} record(s) without dates)"
         return DerivedValue(None, reason=why + "; the history may be incomplete")
-    counts = every_reading(ways, lambda choice: len(_lines([c for c in choice if c is not None])))
-    if len(counts) != 1:
-        uncertain = sorted({w[0][3].reference for w in ways if len(w) > 1 and w[0] is not None})
-        shown = (f"{min(counts)} to {max(counts)} line(s)" if counts else "more readings than are tried")
+    counts = _every_count(records, ctx.as_of)
+    if counts is None or len(counts) != 1:
+        uncertain = sorted({med.reference for sp, _, med in records
+                            if sp.first_lo != sp.first_hi or sp.last_lo != sp.last_hi})
+        shown = (f"{min(counts)} to {max(counts)} line(s)" if counts else
+                 f"more than {READINGS_BUDGET:,} readings: too uncertain to count the lines")
         return DerivedValue(None, reason=f"{shown} of systemic therapy, by the days records whose dates are not exact "
                                          f"may mean (a partial date or an end the record does not give: "
                                          f"{', '.join(uncertain[:5])})")
@@ -123,6 +125,44 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
                           for m in sorted(unread, key=lambda m: m.reference))
     # undated or unjudgeable records may add lines: the count is then a lower bound
     return DerivedValue(len(lines), None, evidence, reason, comparator=">=" if undated or unread else None)
+
+
+def _every_count(records: list[tuple[Span, str, Any]], as_of: dt.date) -> set[int] | None:
+    """The line counts of every reading of the records' dates, or None beyond
+    :data:`READINGS_BUDGET` readings.
+
+    Every day a record may have begun on is read (a start after the as-of date leaves the
+    record out). Its last day is read only where :func:`_lines` could tell it apart: there a
+    last day ``e`` is used only through ``max(start, e)``, the running maximum of last days and
+    the two tests ``(start - last_end).days > GAP_DAYS`` (``last_end < start - GAP_DAYS``) and
+    ``last_end >= start`` against the starts read; so the count depends on ``e`` only through
+    which of the days ``start`` and ``start - GAP_DAYS`` (over every start read) it falls
+    before. The first day of its range and each such day inside the range stand for the
+    whole range: the count over them is the count over every day."""
+    start_ways: list[tuple[dt.date | None, ...]] = []
+    for span, _, _ in records:
+        assert span.first_lo is not None and span.first_hi is not None
+        days: tuple[dt.date | None, ...] = span_days(span.first_lo, min(span.first_hi, as_of))
+        start_ways.append(days + (None,) if span.first_hi > as_of else days)
+    counts: set[int] = set()
+    read = 0
+    gap = dt.timedelta(days=GAP_DAYS)
+    for starts in itertools.product(*start_ways):
+        cuts = sorted({d for s in starts if s is not None for d in (s, s - gap)})
+        present = [(s, rec) for s, rec in zip(starts, records, strict=True) if s is not None]
+        end_ways = []
+        for _, (span, _, _) in present:
+            lo, hi = span.last_lo, span.last_hi
+            assert lo is not None and hi is not None
+            end_ways.append((lo, *(c for c in cuts if lo < c <= hi)))
+        combos = math.prod(len(w) for w in end_ways)
+        read += combos
+        if read > READINGS_BUDGET:
+            return None
+        for ends in itertools.product(*end_ways):
+            counts.add(len(_lines([(s, max(s, e), key, med)
+                                   for (s, (_, key, med)), e in zip(present, ends, strict=True)])))
+    return counts
 
 
 def _lines(dated: list[tuple[dt.date, dt.date, str, Any]]) -> list[list[tuple[dt.date, dt.date, str, Any]]]:

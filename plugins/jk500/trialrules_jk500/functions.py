@@ -44,8 +44,9 @@ Decision (only data dated on or before the as-of date):
   assessment whose result none of the response sets reads (it may be a CR or a relapse). The value is 1
   (relapsed/refractory) or 0 (not), for ``op: "==", value: 1`` in the rule.
 - Dates given only as a month or year (an AML Condition's onset or recordedDate, an
-  induction Procedure's date): the decision is made with each at the first and at the last
-  day it may mean; readings that disagree leave it unknown, naming those records
+  induction Procedure's date): the decision is made with each on every day it may mean
+  (every combination, up to ``READINGS_BUDGET`` of them, else unknown as too uncertain);
+  readings that disagree leave it unknown, naming those records
   (CONTRACT.md section 5: a partial date never decides by a guessed day).
 """
 
@@ -59,7 +60,7 @@ import attrs
 
 from trialrules import Evidence
 from trialrules.calendar_arithmetic import add_months
-from trialrules.functions import DerivedValue, every_reading
+from trialrules.functions import READINGS_BUDGET, DerivedValue, every_reading, span_days
 from trialrules.language.statuses import (
     CLINICAL_RECURRED,
     OBSERVATION_UNUSABLE,
@@ -89,20 +90,29 @@ def _value_codings(value: Any) -> list[Any]:
     return []
 
 
-def _uncertain(ctx: Any) -> list[str]:
+def _uncertain(ctx: Any) -> dict[str, tuple[Any, ...]]:
     """AML Conditions and induction Procedures dated only to a month or year (their first and
-    last possible days differ): read at each end by :func:`relapsed_refractory`."""
+    last possible days differ), each with every reading of its dates: for a Condition every
+    (onset, recordedDate) pair of days, for a Procedure every day. Read by
+    :func:`relapsed_refractory`."""
     aml, induction = ctx.valueset("aml"), ctx.valueset("aml_induction_course")
-    refs = [f"Condition/{c.id}" for c in ctx.patient.conditions
-            if (c.onset_latest or c.recorded_latest) and _matches(aml, c.codes) is not None]
-    refs += [f"Procedure/{p.id}" for p in ctx.patient.procedures
-             if p.date_latest and _matches(induction, p.codes) is not None]
-    return refs
+    readings: dict[str, tuple[Any, ...]] = {}
+    for c in ctx.patient.conditions:
+        if (c.onset_latest or c.recorded_latest) and _matches(aml, c.codes) is not None:
+            onsets = span_days(c.onset, c.onset_latest) if c.onset and c.onset_latest else (c.onset,)
+            recorded = (span_days(c.recorded, c.recorded_latest) if c.recorded and c.recorded_latest
+                        else (c.recorded,))
+            readings[f"Condition/{c.id}"] = tuple((o, r) for o in onsets for r in recorded)
+    for p in ctx.patient.procedures:
+        if p.date and p.date_latest and _matches(induction, p.codes) is not None:
+            readings[f"Procedure/{p.id}"] = span_days(p.date, p.date_latest)
+    return readings
 
 
-def _collect(ctx: Any, latest: frozenset[str] = frozenset()) -> dict[str, list[tuple[dt.date, str]]]:
-    """The dated events; a record named in ``latest`` is read on the last day its partial date
-    may mean, every other on the first."""
+def _collect(ctx: Any, chosen: Mapping[str, Any] | None = None) -> dict[str, list[tuple[dt.date, str]]]:
+    """The dated events; a record named in ``chosen`` is read on the day(s) given there (a
+    reading from :func:`_uncertain`), every other on the first day its dates may mean."""
+    chosen = chosen or {}
     as_of: dt.date = ctx.as_of
     patient = ctx.patient
     aml = ctx.valueset("aml")
@@ -126,9 +136,9 @@ def _collect(ctx: Any, latest: frozenset[str] = frozenset()) -> dict[str, list[t
         if coding is None:
             continue
         ref = f"Condition/{cond.id}"
-        if ref in latest:
-            cond = attrs.evolve(cond, onset=cond.onset_latest or cond.onset,
-                                recorded=cond.recorded_latest or cond.recorded)
+        if ref in chosen:
+            onset, recorded = chosen[ref]
+            cond = attrs.evolve(cond, onset=onset, recorded=recorded)
         first = cond.recorded or cond.onset
         if first is not None and first > as_of:
             continue  # recorded after the as-of date
@@ -175,7 +185,7 @@ def _collect(ctx: Any, latest: frozenset[str] = frozenset()) -> dict[str, list[t
     for proc in patient.procedures:
         if (proc.status or "").lower() in PROCEDURE_NOT_DONE:
             continue
-        day = proc.date_latest or proc.date if f"Procedure/{proc.id}" in latest else proc.date
+        day = chosen.get(f"Procedure/{proc.id}", proc.date)
         if day is None or day > as_of or _matches(induction, proc.codes) is None:
             continue
         found["course"].append((day, f"Procedure/{proc.id}"))
@@ -270,17 +280,24 @@ def relapsed_refractory(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
                    + ", ".join(f"{ref} ({day})" for day, ref in unread[:3]),
         )
     value, reason, used = _decide(found, ctx.as_of)
-    uncertain = _uncertain(ctx)
-    if uncertain and value is not None:
-        # a partial date must not decide by a guessed day: every reading must give the same answer
-        values = every_reading([(False, True)] * len(uncertain), lambda choice: _decide(_collect(
-            ctx, frozenset(ref for ref, hi in zip(uncertain, choice, strict=True) if hi)), ctx.as_of)[0])
+    readings = _uncertain(ctx)
+    if readings and value is not None:
+        # a partial date must not decide by a guessed day: every day it may mean must give the
+        # same answer (a relapse dated 2025 may be within six months of a CR in March 2025)
+        uncertain = list(readings)
+        values = every_reading(list(readings.values()), lambda choice: _decide(_collect(
+            ctx, dict(zip(uncertain, choice, strict=True))), ctx.as_of)[0])
         if len(values) != 1:
             value = None
-            reason = ("cannot decide: the order of remission, relapse and induction courses depends on "
-                      "dates given only as a month or year (" + ", ".join(uncertain[:5]) + f"); {reason}")
+            if values:
+                why = "the order of remission, relapse and induction courses depends on the day"
+            else:
+                why = (f"the dates are too uncertain to read on every day they may mean (more than "
+                       f"{READINGS_BUDGET:,} readings)")
+            reason = (f"cannot decide: {why} of dates given only as a month or year ("
+                      + ", ".join(uncertain[:5]) + f"); {reason}")
             used = used + [(d, r) for d, r in sorted(
-                (d, r) for events in found.values() for d, r in events if r in uncertain)]
+                (d, r) for events in found.values() for d, r in events if r in readings)]
     seen: set[str] = set()
     evidence = []
     for day, ref in sorted(used):
