@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _support import engine_for, write_trial
+from _support import TrialPlugin, write_trial
 
 from trialrules import Engine, read_patients
 from trialrules.population import ingest
@@ -99,10 +99,12 @@ def python_leaves(export: Path, engine: Engine, trial: str) -> dict[str, Any]:
     return out
 
 
-def check(tmp_path: Path, rule: str, patients: list[list[dict[str, Any]]]) -> dict[str, Any]:
+def check(tmp_path: Path, rule: str, patients: list[list[dict[str, Any]]], valuesets: str = "",
+          plugins: tuple[Any, ...] = ()) -> dict[str, Any]:
     trial = "forms"
-    engine = engine_for(write_trial(tmp_path / "rules", {"inclusion/inc01_node": f"id: inc01_node\ntext: a node\n{rule}\n"},
-                                    trial_id=trial))
+    rules = write_trial(tmp_path / "rules", {"inclusion/inc01_node": f"id: inc01_node\ntext: a node\n{rule}\n"},
+                        valuesets, trial_id=trial)
+    engine = Engine(plugins=[TrialPlugin(rules), *plugins], load_entrypoints=False)
     export = write_export(tmp_path / "export", patients)
     sql = sql_leaves(export, engine, trial, tmp_path / "cache")
     python = python_leaves(export, engine, trial)
@@ -248,3 +250,106 @@ print(json.dumps({{e: sql_leaves(Path({str(export)!r}), engine, "forms", Path({s
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["spark"] == found["duckdb"]
     assert any(v is not None for v in found["spark"].values())
+
+
+# -- CNK-UT: infection test, gene therapy on record ----------------------------------
+
+SNOMED = "http://snomed.info/sct"
+POS = {"coding": [{"system": SNOMED, "code": "10828004", "display": "Positive"}]}
+NEG = {"coding": [{"system": SNOMED, "code": "260385009", "display": "Negative"}]}
+NEG_V3 = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "NEG"}]}
+EQUIVOCAL = {"coding": [{"system": SNOMED, "code": "42425007", "display": "Equivocal"}]}
+HIV = "7917-8"
+
+
+def serology(pid: str, *results: tuple[Any, ...]) -> list[dict[str, Any]]:
+    out = [person(pid)]
+    for i, (value, when, *status) in enumerate(results):
+        r = lab(pid, i, HIV, value, when, "1" if isinstance(value, float) else None)
+        if status:
+            r["status"] = status[0]
+        out.append(r)
+    return out
+
+
+INFECTION_PATIENTS = [
+    serology("none"),
+    serology("positive", (POS, day(0))),
+    serology("negative-after-positive", (NEG, day(1)), (POS, day(30))),
+    serology("positive-after-negative", (POS, day(1)), (NEG, day(30))),
+    serology("equivocal", (EQUIVOCAL, day(1)), (NEG, day(30))),
+    serology("text-negative", ("Negative", day(1))),
+    serology("text-unreadable", ("see scanned report", day(1))),
+    serology("number", (1.2, day(1))),
+    serology("undated-positive", (POS, None), (NEG, day(1))),
+    serology("undated-negative", (NEG, None)),
+    # a time of day, a partial date (``Observation.date`` is then None) and no date at all
+    serology("time-positive", (POS, day(3) + "T10:00:00Z"), (NEG, day(1))),
+    serology("time-negative", (NEG, day(3) + "T10:00:00Z"), (POS, day(10))),
+    serology("future-positive", (POS, "2026-02-01")),
+    serology("future-time-positive", (POS, "2026-02-01T10:00:00Z")),
+    serology("tie-differ", (POS, day(2)), (NEG, day(2))),
+    serology("tie-alike", (NEG, day(2)), (NEG_V3, day(2))),
+    serology("entered-in-error", (POS, day(2), "entered-in-error")),
+    serology("month", (NEG, AS_OF.isoformat()[:7])),
+]
+
+
+def _cnk_ut() -> Any:
+    return pytest.importorskip("trialrules_cnk_ut.plugin")
+
+
+def test_cnk_ut_infection_test_sql_equals_python(tmp_path):
+    rule = 'rule: {derived: {function: cnk_ut_infection_test, args: {tests: hiv_screening_tests}, op: "==", value: 1}}'
+    python = check(tmp_path, rule, INFECTION_PATIENTS, plugins=(_cnk_ut(),))
+    assert (python["none"], python["positive"], python["equivocal"]) == ("not_met", "met", "unknown")
+    assert (python["time-positive"], python["undated-negative"], python["undated-positive"]) == ("not_met", "unknown", "met")
+
+
+GENE_SET = """
+- name: gene_therapy
+  title: Gene therapy products
+  codes:
+    - {system: atc, code: L01XL, prefix: true}
+    - {system: atc, code: M09AX09}
+"""
+ATC = "http://www.whocc.no/atc"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+def medicated(pid: str, *meds: tuple[Any, ...]) -> list[dict[str, Any]]:
+    out = [person(pid)]
+    for i, (system, code, status, when) in enumerate(meds):
+        r: dict[str, Any] = {"resourceType": "MedicationStatement", "id": f"{pid}-m{i}", "status": status,
+                             "subject": {"reference": f"Patient/{pid}"},
+                             "medicationCodeableConcept": {"coding": [{"system": system, "code": code}]}}
+        if isinstance(when, dict):
+            r["effectivePeriod"] = when
+        elif when is not None:
+            r["effectiveDateTime"] = when
+        out.append(r)
+    return out
+
+
+GENE_PATIENTS = [
+    medicated("none"),
+    medicated("car-t", (ATC, "L01XL03", "completed", day(100))),
+    medicated("onasemnogene", (ATC, "M09AX09", "completed", day(1000))),
+    medicated("not-taken", (ATC, "L01XL03", "not-taken", day(100))),
+    medicated("entered-in-error", (ATC, "L01XL03", "entered-in-error", day(100))),
+    medicated("future", (ATC, "L01XL03", "intended", "2026-03-01")),
+    medicated("undated", (ATC, "L01XL03", "active", None)),
+    medicated("end-only", (ATC, "L01XL03", "completed", {"end": day(20)})),
+    medicated("end-only-future", (ATC, "L01XL03", "completed", {"end": "2026-02-20"})),
+    medicated("period-started", (ATC, "L01XL03", "active", {"start": day(20), "end": "2026-02-20"})),
+    medicated("rxnorm-only", (RXNORM, "1999579", "completed", day(100))),
+    medicated("other-atc", (ATC, "L01XC07", "completed", day(100))),
+    medicated("mixed", (RXNORM, "1999579", "completed", day(100)), (ATC, "L01XL03", "not-taken", day(50)),
+              (ATC, "L01XL04", "completed", day(10))),
+]
+
+
+def test_cnk_ut_gene_therapy_sql_equals_python(tmp_path):
+    rule = 'rule: {derived: {function: cnk_ut_gene_therapy_recorded, args: {valueset: gene_therapy}, op: "==", value: 1}}'
+    python = check(tmp_path, rule, GENE_PATIENTS, GENE_SET, plugins=(_cnk_ut(),))
+    assert (python["none"], python["car-t"], python["not-taken"], python["end-only"]) == ("not_met", "met", "not_met", "met")

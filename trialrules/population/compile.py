@@ -203,6 +203,17 @@ class Compiler:
         self.forms: dict[Any, tuple[str, str]] = {}
         self._form_keys: dict[Any, tuple[str, Any]] = {}
 
+    @staticmethod
+    def unit_factor(unit: str | None, target: str | None, molar: float | None,
+                    valence: float | None) -> tuple[str, float | None]:
+        """``_factor``, for the SQL forms' relations (``sqlform.py``)."""
+        return _factor(unit, target, molar, valence)
+
+    @staticmethod
+    def code_matches(matcher: Any, codes: Any) -> bool:
+        """``_matches``, for the SQL forms' relations (``sqlform.py``)."""
+        return _matches(matcher, codes)
+
     def form_key(self, key: Any, keep: Any) -> tuple[str, bool]:
         """A name for rows of the small tables an SQL form's relation joins, and whether it is
         new (the rows are then to be written); ``keep`` holds what ``key`` names by identity."""

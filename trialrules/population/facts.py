@@ -54,7 +54,7 @@ def _schemas() -> dict[str, Any]:
             ("has_when", b), ("lo", f64), ("hi", f64), ("zoned", b), ("first_day", d), ("last_day", d),
             ("n_ranges", i64), ("n_applicable", i64), ("range_certain", b),
             ("high_value", f64), ("high_unit", s), ("high_cmp", s),
-            ("low_value", f64), ("low_unit", s), ("low_cmp", s), ("date", d)]),
+            ("low_value", f64), ("low_unit", s), ("low_cmp", s), ("obs_date", d)]),
         "fact_obs_codekey": pa.schema([("codekey", i64), ("codes", pa.binary())]),
         "fact_obs_valkey": pa.schema([("valkey", i64), ("observation", pa.binary())]),
     }

@@ -114,6 +114,11 @@ class SqlContext:
         return (f"({d.year} - year(p.birth_date) - CASE WHEN month(p.birth_date) > {d.month} OR "
                 f"(month(p.birth_date) = {d.month} AND day(p.birth_date) > {d.day}) THEN 1 ELSE 0 END)")
 
+    def valueset(self, name: str) -> Any:
+        """The trial's compiled value set ``name`` (``FunctionContext.valueset``), for ``match``
+        and ``read`` callables."""
+        return self._trial.matchers[name]
+
     def window_start(self, window: Window | Mapping[str, Any] | int | None) -> dt.date | None:
         """The first day of a window (a rule's ``window`` mapping, a :class:`Window` or days)."""
         return window_start(_window(window), self.as_of)
@@ -122,11 +127,12 @@ class SqlContext:
 
     def observations(self, valueset: str, *, unit: str | None = None, molar_mass: float | None = None,
                      valence: float | None = None, read: Callable[[Any], Any] | None = None,
-                     numbers: str = "defer") -> str:
+                     numbers: str = "defer", match: Callable[[Any], bool] | None = None) -> str:
         """The usable Observations (status not entered-in-error, cancelled...) whose codes are in
         the trial's value set ``valueset``, one row each (``fact_observation``'s columns: ``ord``,
         ``seq``, ``vkind`` (``qty``/``num``/``other``), ``number``, ``unit``, ``comparator``,
-        ``date`` (the day as written, NULL when the source gives a time or a partial date),
+        ``obs_date`` (``Observation.date``: the day as written, NULL when the source gives a time, a
+        partial date or none),
         ``has_when``, ``first_day``, ``last_day`` ...), each with its reading:
 
         * ``reading`` (a number) and ``readable``: ``ok``, ``bad`` (cannot be read: None in Python)
@@ -139,6 +145,8 @@ class SqlContext:
           ``numbers="unreadable"`` (when ``read`` would return None for every number);
         * with neither: ``readable`` is ``defer``.
 
+        ``match(codes) -> bool`` replaces the value set's own test of an Observation's codings
+        (``PatientIndex.observations``): it is called once per distinct tuple of codings.
         Returns a relation name for FROM."""
         compiler, plan = self._compiler, self._compiler.plan
         matcher = self._trial.matchers[valueset]
@@ -146,26 +154,22 @@ class SqlContext:
             raise ValueError(f"numbers must be 'defer' or 'unreadable', not {numbers!r}")
         if unit is not None and read is not None:
             raise ValueError("give unit or read, not both")
-        key = ("obs", id(matcher), unit, molar_mass, valence, id(read), numbers)
+        key = ("obs", id(matcher), unit, molar_mass, valence, id(read), numbers, id(match))
         found = compiler.forms.get(key)
         if found is not None:
             return found[0]
-        codes, new = compiler.form_key(("codes", id(matcher)), matcher)
+        codes, new = compiler.form_key(("codes", id(matcher), id(match)), (matcher, match))
         if new:
-            from trialrules.population.compile import _matches
-
             for codekey, coded in compiler.codekeys():
-                if _matches(matcher, coded):
+                if (compiler.code_matches(matcher, coded) if match is None else match(coded)):
                     plan.row("obs_match", codes, codekey)
         name = f"fo{len(compiler.forms)}"
         joins = f"JOIN obs_match AS m ON m.codekey = o.codekey AND m.leaf = '{codes}'"
         if unit is not None:
             factors, new = compiler.form_key(("units", unit, molar_mass, valence), None)
             if new:
-                from trialrules.population.compile import _factor
-
                 for u in compiler.value_units():
-                    state, factor = _factor(u, unit, molar_mass, valence)
+                    state, factor = compiler.unit_factor(u, unit, molar_mass, valence)
                     plan.row("unit_factor", factors, u, state, factor)
             joins += f" LEFT JOIN unit_factor AS u ON u.leaf = '{factors}' AND u.unit IS NOT DISTINCT FROM o.unit"
             plain = "ok" if unit in ("1", "") else "bad"
