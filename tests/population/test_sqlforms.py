@@ -77,23 +77,25 @@ def write_export(folder: Path, patients: Iterable[list[dict[str, Any]]]) -> Path
     return folder
 
 
-def sql_leaves(export: Path, engine: Engine, trial: str, cache: Path, engine_name: str = "duckdb") -> dict[str, Any]:
-    """Each patient's first criterion as the compiled SQL gives it (None: left to Python)."""
+def sql_leaves(export: Path, engine: Engine, trial: str, cache: Path, engine_name: str = "duckdb",
+               criterion: str | None = None) -> dict[str, Any]:
+    """Each patient's criterion (the first) as the compiled SQL gives it (None: left to Python)."""
     store = ingest(export, engine.registry, cache)
     plan, query = plan_for(store, engine, [trial], AS_OF)
     assert not plan.form_errors
+    column = next(i for i, (_, cid, _) in enumerate(plan.columns) if criterion in (None, cid))
     sql = open_session(store, engine, [trial], plan, engine_name)
     try:
         sql.create("verdict", query)
-        rows = sql.stream("SELECT p.id, v.c0 FROM verdict AS v JOIN fact_patient AS p ON p.ord = v.ord", None)
+        rows = sql.stream(f"SELECT p.id, v.c{column} FROM verdict AS v JOIN fact_patient AS p ON p.ord = v.ord", None)
         return {pid: (None if c is None else RESULT[c]) for pid, c in rows}
     finally:
         sql.close()
 
 
-def python_leaves(export: Path, engine: Engine, trial: str) -> dict[str, Any]:
+def python_leaves(export: Path, engine: Engine, trial: str, criterion: str | None = None) -> dict[str, Any]:
     failures: list[Any] = []
-    out = {r.patient.split("/")[-1]: r.criteria[0].result
+    out = {r.patient.split("/")[-1]: next(c.result for c in r.criteria if criterion in (None, c.id))
            for r in engine.screen(read_patients(str(export), on_error=failures.append, registry=engine.registry),
                                   [trial], AS_OF)}
     return out
@@ -105,9 +107,14 @@ def check(tmp_path: Path, rule: str, patients: list[list[dict[str, Any]]], value
     rules = write_trial(tmp_path / "rules", {"inclusion/inc01_node": f"id: inc01_node\ntext: a node\n{rule}\n"},
                         valuesets, trial_id=trial)
     engine = Engine(plugins=[TrialPlugin(rules), *plugins], load_entrypoints=False)
+    return compare(tmp_path, engine, trial, None, patients)
+
+
+def compare(tmp_path: Path, engine: Engine, trial: str, criterion: str | None,
+            patients: list[list[dict[str, Any]]]) -> dict[str, Any]:
     export = write_export(tmp_path / "export", patients)
-    sql = sql_leaves(export, engine, trial, tmp_path / "cache")
-    python = python_leaves(export, engine, trial)
+    sql = sql_leaves(export, engine, trial, tmp_path / "cache", criterion=criterion)
+    python = python_leaves(export, engine, trial, criterion)
     assert set(sql) == set(python)
     wrong = {pid: (sql[pid], python[pid]) for pid in sql if sql[pid] is not None and sql[pid] != python[pid]}
     assert not wrong, f"SQL decided differently from Python: {wrong}"
@@ -353,3 +360,82 @@ def test_cnk_ut_gene_therapy_sql_equals_python(tmp_path):
     rule = 'rule: {derived: {function: cnk_ut_gene_therapy_recorded, args: {valueset: gene_therapy}, op: "==", value: 1}}'
     python = check(tmp_path, rule, GENE_PATIENTS, GENE_SET, plugins=(_cnk_ut(),))
     assert (python["none"], python["car-t"], python["not-taken"], python["end-only"]) == ("not_met", "met", "not_met", "met")
+
+
+# -- JK500: relapsed/refractory (SQL settles only a record with none of its data) -------------
+
+ICD = "http://hl7.org/fhir/sid/icd-10-cm"
+LOCAL = "urn:trialrules:local"
+
+
+def aml_record(pid: str, *resources: dict[str, Any]) -> list[dict[str, Any]]:
+    out = [person(pid)]
+    for i, r in enumerate(resources):
+        out.append({**r, "id": f"{pid}-r{i}", "subject": {"reference": f"Patient/{pid}"}})
+    return out
+
+
+def condition(system: str, code: str, onset: str, **extra: Any) -> dict[str, Any]:
+    return {"resourceType": "Condition", "code": {"coding": [{"system": system, "code": code}]},
+            "onsetDateTime": onset, **extra}
+
+
+JK500_PATIENTS = [
+    aml_record("nothing"),
+    aml_record("hypertension", condition(ICD, "I10", day(400))),
+    aml_record("aml-defer", condition(ICD, "C92.00", day(400))),
+    aml_record("aml-snomed-defer", condition(SNOMED, "91861009", day(400))),
+    # the reader keeps no refuted diagnosis: nothing left for the function
+    aml_record("aml-refuted", condition(ICD, "C92.02", day(40), verificationStatus={"coding": [
+        {"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "refuted"}]})),
+    aml_record("aml-future-defer", condition(ICD, "C92.01", "2026-06-01")),
+    aml_record("course-defer", {"resourceType": "Procedure", "status": "completed", "performedDateTime": day(90),
+                                "code": {"coding": [{"system": LOCAL, "code": "aml-induction-course"}]}}),
+    aml_record("assessment-defer", {**lab("x", 0, "97509-4", NEG, day(30)), "resourceType": "Observation"}),
+    aml_record("assessment-in-error", {**lab("x", 0, "97509-4", POS, day(30)), "status": "entered-in-error"}),
+    aml_record("other-lab", lab("x", 0, HIV, POS, day(30))),
+]
+
+
+def test_jk500_relapsed_refractory_sql_equals_python(tmp_path):
+    plugin = pytest.importorskip("trialrules_jk500.plugin")
+    engine = Engine(plugins=[plugin], load_entrypoints=False)
+    python = compare(tmp_path, engine, "jk500", "inc03_relapsed_refractory", JK500_PATIENTS)
+    assert python["nothing"] == "unknown"
+
+
+# -- Measurements SQL decides at their limit: whole numbers, bare numbers against a range ---------
+
+ECOG, INR = "89247-1", "6301-6"
+
+
+def with_range(r: dict[str, Any], high: float, unit: str | None = None) -> dict[str, Any]:
+    bound: dict[str, Any] = {"value": high}
+    if unit:
+        bound.update(unit=unit, system=UCUM, code=unit)
+    return {**r, "referenceRange": [{"high": bound}]}
+
+
+def test_whole_numbers_at_a_whole_limit_are_decided(tmp_path):
+    rule = 'rule: {measurement: {concept: ecog, op: "<=", value: 1, window: {days: 28}}}'
+    patients = [[person(pid), lab(pid, 0, ECOG, value, day(2), unit)] for pid, value, unit in (
+        ("zero", 0, None), ("one", 1, None), ("two", 2, None), ("one-float", 1.0, None),
+        ("one-score", 1, "{score}"), ("near-defer", 1.0000000001, None), ("minus", -1, None))]
+    python = check(tmp_path, rule, patients)
+    assert (python["one"], python["two"], python["one-score"]) == ("met", "not_met", "met")
+
+
+def test_bare_numbers_against_a_range_without_unit(tmp_path):
+    rule = 'rule: {measurement: {concept: inr, op: "<=", uln: 1.5, window: {days: 14}}}'
+    patients = [[person(pid), r] for pid, r in (
+        ("low", with_range(lab("low", 0, INR, 1.05, day(1)), 1.2)),
+        ("high", with_range(lab("high", 0, INR, 2.0, day(1)), 1.2)),
+        ("at-limit-defer", with_range(lab("at-limit-defer", 0, INR, 1.8, day(1)), 1.2)),
+        ("zero-limit", with_range(lab("zero-limit", 0, INR, 1.0, day(1)), 0.0)),
+        ("range-in-inr-defer", with_range(lab("range-in-inr-defer", 0, INR, 1.0, day(1)), 1.2, "{INR}")),
+        ("quantity-without-unit", with_range({**lab("quantity-without-unit", 0, INR, 1.0, day(1)),
+                                              "valueQuantity": {"value": 1.0, "unit": "INR"}}, 1.2)),
+        ("no-range", lab("no-range", 0, INR, 1.0, day(1))),
+    )]
+    python = check(tmp_path, rule, patients)
+    assert (python["low"], python["high"], python["no-range"]) == ("met", "not_met", "unknown")
