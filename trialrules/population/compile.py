@@ -452,6 +452,8 @@ class Compiler:
         forms = "".join(f",\n{name} AS ({body})" for name, body in self.plan.ctes)
         derived = "".join(f"\n  UNION ALL SELECT leaf, ord, r FROM ({body}) AS {leaf}_r"
                           for leaf, body in self.plan.derived)
+        status = "COALESCE(r.clinical, r.status)"
+        ongoing = f"(r.begin IS NOT NULL AND ({status} IS NULL OR {status} IN ({_list(ONGOING)})))"
         skip = " ".join(
             f"WHEN r.kind = {_lit(kind)} THEN (r.verification IN ({_list(s)}) OR r.status IN ({_list(s)}))"
             for kind, s in NOT_HAPPENED.items())
@@ -515,18 +517,22 @@ measured AS (
   FROM judged GROUP BY leaf, ord
 ),
 records AS (
-  SELECT m.leaf, r.ord, m.undecided, m.limit_day, p.windowed, p.by_diagnosis, r.end_unknown,
-         CASE WHEN p.by_diagnosis THEN r.begin
-              WHEN r."end" IS NOT NULL THEN LEAST(r."end", {day})
-              WHEN r.end_unknown THEN
-                CASE WHEN r.kind <> 'condition' AND r.begin IS NOT NULL
-                          AND (COALESCE(r.clinical, r.status) IS NULL
-                               OR COALESCE(r.clinical, r.status) IN ({_list(ONGOING)})) THEN {day}
-                     ELSE r.begin END
-              WHEN r.kind IN ('condition', 'medication') AND r.begin IS NOT NULL
-                   AND (COALESCE(r.clinical, r.status) IS NULL
-                        OR COALESCE(r.clinical, r.status) IN ({_list(ONGOING)})) THEN {day}
-              ELSE r.begin END AS last_day
+  SELECT m.leaf, r.ord, m.undecided, m.limit_day, p.windowed, p.by_diagnosis, p.need_active, r.clinical,
+         r."end", r.end_earliest, r.begin AS first_lo,
+         -- engine.spans.span_of: it began by the day it ended, and ended no earlier than it began
+         CASE WHEN r."end" IS NOT NULL AND r."end" < COALESCE(r.begin_latest, r.begin) THEN r."end"
+              ELSE COALESCE(r.begin_latest, r.begin) END AS first_hi,
+         -- the days it may last have applied on, up to the as-of date
+         CASE WHEN r."end" IS NOT NULL THEN LEAST(GREATEST(COALESCE(r.end_earliest, r."end"),
+                                                           COALESCE(r.begin, r.end_earliest, r."end")), {day})
+              WHEN r.end_unknown AND r.kind <> 'condition' AND {ongoing} THEN {day}
+              WHEN r.end_unknown THEN LEAST(r.begin, {day})
+              WHEN r.kind IN ('condition', 'medication') AND {ongoing} THEN {day}
+              ELSE LEAST(r.begin, {day}) END AS last_lo,
+         CASE WHEN r."end" IS NOT NULL THEN LEAST(r."end", {day})
+              WHEN r.end_unknown AND r.begin IS NOT NULL THEN {day}
+              WHEN r.kind IN ('condition', 'medication') AND {ongoing} THEN {day}
+              ELSE LEAST(COALESCE(r.begin_latest, r.begin), {day}) END AS last_hi
   FROM fact_record AS r
   JOIN rec_match AS m ON m.key = r.key
   JOIN sleaf AS p ON p.leaf = m.leaf AND p.kind = r.kind
@@ -536,14 +542,24 @@ records AS (
     AND NOT (p.need_active AND r.clinical IS NULL AND r.kind = 'condition' AND r.end_unknown)
     AND NOT (r.begin IS NOT NULL AND r.begin > {day})
 ),
+placed AS (
+  SELECT r.*,
+         CASE WHEN by_diagnosis THEN first_lo ELSE last_lo END AS lo,
+         CASE WHEN by_diagnosis THEN first_hi ELSE last_hi END AS hi
+  FROM records AS r
+),
 kept AS (
+  -- as the evaluator's record search: before the window on every day dropped; undated, or
+  -- begun after the as-of date, ended by it, or before the window on some days only: uncertain
   SELECT leaf, ord,
-         CASE WHEN windowed AND last_day IS NULL THEN 'uncertain'
-              WHEN windowed AND limit_day IS NOT NULL AND last_day < limit_day THEN 'uncertain'
+         CASE WHEN windowed AND lo IS NULL THEN 'uncertain'
+              WHEN first_hi > {day} THEN 'uncertain'
+              WHEN need_active AND clinical IS NULL AND end_earliest IS NOT NULL AND end_earliest <= {day}
+                THEN 'uncertain'
+              WHEN windowed AND limit_day IS NOT NULL AND lo < limit_day THEN 'uncertain'
               WHEN undecided THEN 'undecided' ELSE 'found' END AS finding
-  FROM records
-  WHERE NOT (windowed AND last_day IS NOT NULL AND limit_day IS NOT NULL AND last_day < limit_day
-             AND NOT (end_unknown AND NOT by_diagnosis))
+  FROM placed
+  WHERE NOT (windowed AND hi IS NOT NULL AND limit_day IS NOT NULL AND hi < limit_day)
 ),
 searched AS (
   SELECT k.leaf, k.ord,
@@ -628,8 +644,12 @@ def _judge_sql() -> str:
     ``make_match_judge``): 0/2 met or not, 1 unknown (cannot be judged), 3 undecided here."""
     x = "i.number * u.factor"
     number_test = "(CASE WHEN i.op IS NULL THEN 3 ELSE {} END)"
+    # a whole number, unconverted, against a whole limit (ECOG <= 1): the evaluator's 12-digit
+    # rounding leaves both as they are, so the comparison is exact even at the limit
+    whole = ("u.factor = 1.0 AND i.number = FLOOR(i.number) AND ABS(i.number) < 1e11 "
+             "AND i.limit_ = FLOOR(i.limit_) AND ABS(i.limit_) < 1e11")
     ops = " ".join(
-        f"WHEN i.op = '{op}' THEN {_compare_dyn(x, op, 'i.limit_')}" for op in (">=", ">", "<=", "<", "==", "!="))
+        f"WHEN i.op = '{op}' THEN {_compare_dyn(x, op, 'i.limit_', whole)}" for op in (">=", ">", "<=", "<", "==", "!="))
     numeric = number_test.format(f"CASE {ops} ELSE 3 END")
 
     def against(bound: str) -> str:
@@ -641,6 +661,9 @@ def _judge_sql() -> str:
                 f"WHEN i.n_applicable > 1 OR NOT i.range_certain THEN 3 "
                 f"WHEN {value} IS NULL OR {cmp} IS NOT NULL THEN 1 "
                 f"WHEN i.unit IS NULL AND i.vkind = 'qty' THEN 1 "
+                # a bare number and a limit without unit (INR): ``_bound_in`` takes the limit as it is
+                f"WHEN i.unit IS NULL AND {unit} IS NULL AND i.vkind = 'num' THEN (CASE WHEN {value} <= 0 THEN 1 "
+                f"WHEN i.comparator IS NOT NULL THEN 3 {tests} ELSE 3 END) "
                 f"WHEN i.unit IS NULL OR {unit} IS NULL OR {unit} <> i.unit THEN 3 "
                 f"WHEN {value} <= 0 THEN 1 "
                 f"WHEN i.comparator IS NOT NULL THEN 3 "
@@ -657,8 +680,8 @@ def _judge_sql() -> str:
       ELSE {numeric} END)"""
 
 
-def _compare_dyn(x: str, op: str, limit: str) -> str:
-    near = f"ABS({x} - {limit}) <= {_NEAR!r} * GREATEST(ABS({x}), ABS({limit}), 1e-300)"
+def _compare_dyn(x: str, op: str, limit: str, exact: str = "FALSE") -> str:
+    near = f"NOT ({exact}) AND ABS({x} - {limit}) <= {_NEAR!r} * GREATEST(ABS({x}), ABS({limit}), 1e-300)"
     sql_op = {"==": "=", "!=": "<>"}.get(op, op)
     return f"(CASE WHEN {near} THEN 3 WHEN {x} {sql_op} {limit} THEN 2 ELSE 0 END)"
 

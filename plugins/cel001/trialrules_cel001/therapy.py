@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trialrules import Coding, Evidence, Quantity
-from trialrules.functions import DerivedValue, FunctionContext, last_day_applies
+from trialrules.functions import DerivedValue, FunctionContext, every_reading, record_span
 from trialrules.language import qualitative, units
 from trialrules.language.statuses import MEDICATION_NOT_TAKEN
 
@@ -62,9 +62,13 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
     days without systemic therapy starts a new line. Drugs are told apart by the value-set
     entry they match, named where it has a name (RxNorm, ATC and products of one
     ingredient are one drug).
+
+    A record whose days are not exact (a partial date, a finished course whose end is not
+    given) is read at each end of its range; the count is given only when every reading
+    gives the same count, else it is unknown and the reason names the records.
     """
     matcher = ctx.valueset(str(args.get("valueset", "systemic_anticancer_therapy")))
-    dated: list[tuple[dt.date, dt.date, str, Any]] = []
+    ways: list[list[tuple[dt.date, dt.date, str, Any] | None]] = []
     undated = 0
     unread: list[Any] = []
     for med in ctx.patient.medications:
@@ -75,20 +79,55 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
             if match.cannot_judge and (med.start or med.end or ctx.as_of) <= ctx.as_of:
                 unread.append(med)  # text only, or codes the set cannot judge: may be a line
             continue
-        start = med.start or med.end
-        if start is None:
+        span = record_span(med, "medication", ctx.as_of)
+        if span.first_lo is None or span.first_hi is None or span.last_lo is None or span.last_hi is None:
             undated += 1
             continue
-        if start > ctx.as_of:
+        if span.first_lo > ctx.as_of:
             continue
-        end = last_day_applies(start, med.end, med.status, ctx.as_of)
-        dated.append((start, end, _drug_key(med, matcher), med))
+        key = _drug_key(med, matcher)
+        readings: dict[tuple[dt.date, dt.date, str, Any] | None, None] = {}
+        for start in (span.first_lo, span.first_hi):
+            for end in (span.last_lo, span.last_hi):
+                # a reading that begins after the as-of date leaves the record out
+                readings[(start, max(start, end), key, med) if start <= ctx.as_of else None] = None
+        ways.append(list(readings))
+    dated = [w[0] for w in ways if w[0] is not None]
     if not dated:
         why = "no dated systemic anticancer therapy in the medication history"
         if undated:
             why += f" ({undated} record(s) without dates)"
         return DerivedValue(None, reason=why + "; the history may be incomplete")
-    dated.sort(key=lambda t: (t[0], t[2]))
+    counts = every_reading(ways, lambda choice: len(_lines([c for c in choice if c is not None])))
+    if len(counts) != 1:
+        uncertain = sorted({w[0][3].reference for w in ways if len(w) > 1 and w[0] is not None})
+        shown = (f"{min(counts)} to {max(counts)} line(s)" if counts else "more readings than are tried")
+        return DerivedValue(None, reason=f"{shown} of systemic therapy, by the days records whose dates are not exact "
+                                         f"may mean (a partial date or an end the record does not give: "
+                                         f"{', '.join(uncertain[:5])})")
+    lines = _lines(dated)
+    described = "; ".join(
+        f"line {n} from {line[0][0].isoformat()}: " + ", ".join(sorted({_label(i[3]) for i in line}))
+        for n, line in enumerate(lines, start=1)
+    )
+    evidence = tuple(
+        Evidence(i[3].reference, _label(i[3]), None, i[0]) for line in lines for i in line
+    )
+    reason = f"{len(lines)} line(s) of systemic therapy ({described})"
+    if undated:
+        reason += f"; {undated} undated record(s) not counted"
+    if unread:
+        reason += "; at least that many: medication(s) that cannot be judged as systemic therapy: " + ", ".join(
+            f"{m.text or m.id} ({m.reference})" for m in sorted(unread, key=lambda m: m.reference)[:3])
+        evidence += tuple(Evidence(m.reference, m.text, None, m.start or m.end)
+                          for m in sorted(unread, key=lambda m: m.reference))
+    # undated or unjudgeable records may add lines: the count is then a lower bound
+    return DerivedValue(len(lines), None, evidence, reason, comparator=">=" if undated or unread else None)
+
+
+def _lines(dated: list[tuple[dt.date, dt.date, str, Any]]) -> list[list[tuple[dt.date, dt.date, str, Any]]]:
+    """The lines of therapy of dated records (start, last day, drug, record)."""
+    dated = sorted(dated, key=lambda t: (t[0], t[2]))
     groups: dict[dt.date, list[tuple[dt.date, dt.date, str, Any]]] = {}
     for item in dated:
         groups.setdefault(item[0], []).append(item)
@@ -112,23 +151,7 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
         lines[-1].extend(items)
         regimen |= keys
         last_end = max(last_end, *(i[1] for i in items))
-    described = "; ".join(
-        f"line {n} from {line[0][0].isoformat()}: " + ", ".join(sorted({_label(i[3]) for i in line}))
-        for n, line in enumerate(lines, start=1)
-    )
-    evidence = tuple(
-        Evidence(i[3].reference, _label(i[3]), None, i[0]) for line in lines for i in line
-    )
-    reason = f"{len(lines)} line(s) of systemic therapy ({described})"
-    if undated:
-        reason += f"; {undated} undated record(s) not counted"
-    if unread:
-        reason += "; at least that many: medication(s) that cannot be judged as systemic therapy: " + ", ".join(
-            f"{m.text or m.id} ({m.reference})" for m in sorted(unread, key=lambda m: m.reference)[:3])
-        evidence += tuple(Evidence(m.reference, m.text, None, m.start or m.end)
-                          for m in sorted(unread, key=lambda m: m.reference))
-    # undated or unjudgeable records may add lines: the count is then a lower bound
-    return DerivedValue(len(lines), None, evidence, reason, comparator=">=" if undated or unread else None)
+    return lines
 
 
 #: hCG results are compared in this unit; the core converts every UCUM form of it
