@@ -438,7 +438,7 @@ def test_bare_numbers_against_a_range_without_unit(tmp_path):
         ("high", with_range(lab("high", 0, INR, 2.0, day(1)), 1.2)),
         ("at-limit-defer", with_range(lab("at-limit-defer", 0, INR, 1.8, day(1)), 1.2)),
         ("zero-limit", with_range(lab("zero-limit", 0, INR, 1.0, day(1)), 0.0)),
-        ("range-in-inr-defer", with_range(lab("range-in-inr-defer", 0, INR, 1.0, day(1)), 1.2, "{INR}")),
+        ("range-in-percent-defer", with_range(lab("range-in-percent-defer", 0, INR, 1.0, day(1)), 1.2, "%")),
         ("quantity-without-unit", with_range({**lab("quantity-without-unit", 0, INR, 1.0, day(1)),
                                               "valueQuantity": {"value": 1.0, "unit": "INR"}}, 1.2)),
         ("no-range", lab("no-range", 0, INR, 1.0, day(1))),
