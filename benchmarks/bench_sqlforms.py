@@ -25,7 +25,13 @@ def main() -> None:
     parser.add_argument("--as-of", default="2026-01-15")
     parser.add_argument("--engine", default="duckdb")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-forms", action="store_true",
+                        help="the baseline: every function runs in Python (SQL forms switched off)")
     args = parser.parse_args()
+    if args.no_forms:
+        from trialrules.population.compile import Compiler
+
+        Compiler.sql_form = lambda self, node, spec, shape: None  # type: ignore[method-assign]
 
     from trialrules import Engine
     from trialrules.population import ingest

@@ -445,3 +445,11 @@ def test_bare_numbers_against_a_range_without_unit(tmp_path):
     )]
     python = check(tmp_path, rule, patients)
     assert (python["low"], python["high"], python["no-range"]) == ("met", "not_met", "unknown")
+
+
+def test_a_window_the_function_cannot_read_is_left_to_python():
+    from trialrules.engine.builtins import cockcroft_gault_sql, qtcf_sql
+
+    for form in (cockcroft_gault_sql, qtcf_sql):
+        assert form(None, {"window": 7}) is None  # the Python function raises: unknown, with its reason
+        assert form(None, {"window": {"fortnights": 1}}) is None

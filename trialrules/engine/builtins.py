@@ -318,13 +318,30 @@ def _latest_quantity_sql(q: Any, concept: str, unit: str, window: Any) -> Any:
     return q.latest(q.observations(concept, unit=unit, molar_mass=molar), window)
 
 
+def _plain_window(args: Mapping[str, Any]) -> bool:
+    """Whether ``args``' window reads as ``_window`` reads it (absent, or a mapping that structures);
+    anything else makes the Python function raise (unknown): the form leaves it to Python."""
+    raw = args.get("window")
+    if raw is None:
+        return True
+    if not isinstance(raw, Mapping):
+        return False
+    try:
+        _window(args)
+    except Exception:
+        return False
+    return True
+
+
 def _sql_any(*conditions: str) -> str:
     return "(" + " OR ".join(f"COALESCE({c}, FALSE)" for c in conditions) + ")"
 
 
-def cockcroft_gault_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
+def cockcroft_gault_sql(q: Any, args: Mapping[str, Any]) -> SqlValue | None:
     """``builtins.cockcroft_gault``: unknown when sex (female/male), birth date, the newest
     creatinine or weight is missing or unusable, or creatinine is not positive."""
+    if not _plain_window(args):
+        return None
     window = args.get("window")
     scr = _latest_quantity_sql(q, "creatinine", "mg/dL", window)
     weight = _latest_quantity_sql(q, "body_weight", "kg", window if args.get("weight_window", True) else None)
@@ -339,10 +356,12 @@ def cockcroft_gault_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
     return SqlValue(value, unknown=unknown, defer=f"(NOT {unknown} AND {defer})", unit="mL/min", tolerance=1e-4)
 
 
-def qtcf_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
+def qtcf_sql(q: Any, args: Mapping[str, Any]) -> SqlValue | None:
     """``builtins.qtcf``: the reported QTcF when it is at least as new as the QT interval (by the
     last day each may mean), else Fridericia from the newest QT interval and a heart rate whose
     newest results fall on the same day."""
+    if not _plain_window(args):
+        return None
     window = args.get("window")
     reported = _latest_quantity_sql(q, "qtcf", "ms", window)
     qt = _latest_quantity_sql(q, "qt_interval", "ms", window)
