@@ -15,7 +15,9 @@ on and just outside 7/14/28-day windows, in the future, to the month only or
 with a time and zone, or only by the DiagnosticReport listing them, age- and sex-banded reference ranges, ICD-10-CM codes below
 a value set's prefix, diagnoses coded only in SNOMED CT or only in text,
 provisional and refuted diagnoses, ATC-coded and text-only medications, records
-with statuses that must be ignored, ages around the trials' age limits, and
+with statuses that must be ignored, onsets, abatements, medication starts and ends and
+procedure dates given only as a month or year, courses dated by one day (a finished
+MedicationStatement, a MedicationDispense with and without daysSupply), ages around the trials' age limits, and
 attestations answered true, false or not at all. Every patient is invented.
 """
 
@@ -159,6 +161,11 @@ def _perturb_condition(r: dict[str, Any], rng: random.Random) -> None:
         r["onsetDateTime"] = _day(rng.choice(EDGES))
     if rng.random() < 0.03:
         r["onsetDateTime"] = _day(rng.choice(EDGES))[:4]
+    # partial dates on each side of a window's edge: a month or a year that straddles it or not
+    if rng.random() < 0.04:
+        r["onsetDateTime"] = _day(rng.choice(EDGES))[:7]
+    if rng.random() < 0.08:
+        r["abatementDateTime"] = _day(rng.choice(EDGES))[:rng.choice((4, 7))]
 
 
 def _perturb_medication(r: dict[str, Any], rng: random.Random) -> None:
@@ -176,6 +183,31 @@ def _perturb_medication(r: dict[str, Any], rng: random.Random) -> None:
             r["effectivePeriod"] = {"start": start}
         elif "authoredOn" in r:
             r["authoredOn"] = start
+    roll = rng.random()
+    if roll < 0.05 and isinstance(r.get("effectivePeriod"), dict):
+        # a start or an end given only as a month
+        side = rng.choice(("start", "end"))
+        r["effectivePeriod"][side] = _day(rng.choice(EDGES))[:7]
+    elif roll < 0.09 and r["resourceType"] == "MedicationStatement":
+        # a finished course dated by one day (its end not given), or only to a month
+        r.pop("effectivePeriod", None)
+        r["status"] = rng.choice(("completed", "stopped", "active"))
+        r["effectiveDateTime"] = _day(rng.choice(EDGES))[:rng.choice((10, 10, 7))]
+    elif roll < 0.12 and r["resourceType"] == "MedicationStatement" and "medicationCodeableConcept" in r:
+        # the same drug dispensed: to the end of its days' supply, or without one
+        for key in ("effectivePeriod", "effectiveDateTime"):
+            r.pop(key, None)
+        r["resourceType"] = "MedicationDispense"
+        r["status"] = "completed"
+        r["whenHandedOver"] = _day(rng.choice(EDGES)) + "T10:00:00Z"
+        if rng.random() < 0.5:
+            r["daysSupply"] = {"value": rng.choice((7, 14, 28)), "unit": "Day", "system": "http://unitsofmeasure.org",
+                               "code": "d"}
+
+
+def _perturb_procedure(r: dict[str, Any], rng: random.Random) -> None:
+    if rng.random() < 0.1 and "performedDateTime" in r:
+        r["performedDateTime"] = _day(rng.choice(EDGES))[:rng.choice((4, 7))]
 
 
 def population(n: int, seed: int, attest_ids: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
@@ -203,6 +235,8 @@ def population(n: int, seed: int, attest_ids: Sequence[str] = ()) -> Iterator[di
                 _perturb_condition(r, rng)
             elif kind.startswith("Medication"):
                 _perturb_medication(r, rng)
+            elif kind == "Procedure":
+                _perturb_procedure(r, rng)
             yield r
 
 

@@ -10,28 +10,62 @@ A function is registered with ``registry.add_function(name, fn)`` and called as
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from typing import Any
+import itertools
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from attrs import field, frozen
 
 from trialrules.engine.latest import compare
 from trialrules.engine.patient import PatientIndex, describe_window, window_start
+from trialrules.engine.spans import Span, record_span
 from trialrules.language.models import Evidence, Observation, PatientRecord, Window
 from trialrules.language.statuses import ONGOING
 from trialrules.language.terminology import Matcher
 
-__all__ = ["DerivedFunction", "DerivedValue", "FunctionContext", "Latest", "last_day_applies"]
+__all__ = ["DerivedFunction", "DerivedValue", "FunctionContext", "Latest", "Span", "every_reading",
+           "last_day_applies", "record_span"]
+
+T = TypeVar("T")
+R = TypeVar("R", bound=Hashable)
+
+#: At most this many records whose dates are not exact are read every way (4 ways each).
+READINGS_RECORDS = 6
 
 
 def last_day_applies(start: dt.date, end: dt.date | None, status: str | None, as_of: dt.date) -> dt.date:
     """The last day a dated condition or medication is known to apply: its end (never after
-    ``as_of``); ``as_of`` while it is ongoing with no end; otherwise only its start day."""
+    ``as_of``); ``as_of`` while it is ongoing with no end; otherwise only its start day.
+
+    Kept for plugins written against it; it reads exact dates only and takes a finished
+    record without an end as ending on its start. :func:`record_span` gives every day a
+    record's dates may mean (partial dates, ends not given), which the core and the
+    bundled plugins judge by."""
     if end is not None:
         return min(end, as_of)
     if status is None or status in ONGOING:
         return as_of
     return start
+
+
+def every_reading(ways: Sequence[Sequence[T]], compute: Callable[[Sequence[T]], R]) -> tuple[R, ...]:
+    """The distinct results of ``compute`` over every combination of ``ways`` (one choice per
+    item: for a record whose dates are not exact, its earliest and latest readings; for an
+    exact one, its only reading), in the order first seen. A function whose result depends on
+    several records' dates calls this and gives a value only when one result comes back:
+    a partial date or an end not given must not decide by a guessed day (CONTRACT.md
+    section 5). Items with more than one way beyond :data:`READINGS_RECORDS` are not
+    enumerated: the result is then empty (the caller says the dates are too uncertain).
+
+    Only each record's extremes are read: a result that would turn only on a day strictly
+    between them (two uncertain records crossing each other's thresholds) is not seen.
+    """
+    if sum(1 for w in ways if len(w) > 1) > READINGS_RECORDS:
+        return ()
+    seen: dict[R, None] = {}
+    for choice in itertools.product(*ways):
+        seen.setdefault(compute(choice), None)
+    return tuple(seen)
 
 
 

@@ -252,13 +252,25 @@ def test_condition_onset_age_needs_a_birth_date() -> None:
     assert any("cannot be dated without a full birthDate" in w for w in record.warnings)
 
 
-def test_condition_partial_dates_widen_the_period() -> None:
-    res = {**COND, "onsetDateTime": "2019", "abatementDateTime": "2020-02"}
+def test_condition_partial_dates_keep_every_day_they_may_mean() -> None:
+    res = {**COND, "onsetDateTime": "2019", "abatementDateTime": "2020-02", "recordedDate": "2020"}
     c = one(res, "conditions")
-    assert (c.onset, c.abatement) == (D(2019, 1, 1), D(2020, 2, 29))
+    assert (c.onset, c.onset_latest) == (D(2019, 1, 1), D(2019, 12, 31))
+    assert (c.abatement_earliest, c.abatement) == (D(2020, 2, 1), D(2020, 2, 29))
+    assert (c.recorded, c.recorded_latest) == (D(2020, 1, 1), D(2020, 12, 31))
     warnings = warnings_of(res)
-    assert "'2019' gives only the year; taken as its first day" in warnings[0]
-    assert "'2020-02' gives only the month; taken as its last day" in warnings[1]
+    assert "'2019' gives only the year; a window is judged only where every day it may mean agrees" \
+        in " ".join(warnings)
+    assert "'2020-02' gives only the month; a window is judged only" in " ".join(warnings)
+    # full dates: exact, no second day
+    c = one({**COND, "onsetDateTime": "2019-03-04", "abatementDateTime": "2020-02-01"}, "conditions")
+    assert (c.onset_latest, c.abatement_earliest) == (None, None)
+
+
+def test_condition_age_is_every_day_of_that_year_of_age() -> None:
+    base = {k: v for k, v in COND.items() if not k.startswith("onset")}
+    c = one({**base, "onsetAge": {"value": 50, "system": UCUM, "code": "a"}}, "conditions")
+    assert (c.onset, c.onset_latest) == (D(2020, 5, 1), D(2021, 4, 30))
 
 
 # -- Medications -----------------------------------------------------------------
@@ -277,16 +289,24 @@ def test_medication_statement() -> None:
     assert m.codes == (Coding("40048", RXNORM, "carboplatin"),)
     assert (m.start, m.end, m.status, m.source) == (D(2024, 4, 1), D(2024, 9, 1), "completed",
                                                     "MedicationStatement")
+    # one day: taken then, and perhaps after it (the course's end is not given)
     m = one(med("MedicationStatement", effectiveDateTime="2024-04-02"), "medications")
-    assert (m.start, m.end) == (D(2024, 4, 2), D(2024, 4, 2))
-    # a month-only single date: the whole month
+    assert (m.start, m.start_latest, m.end, m.end_unknown) == (D(2024, 4, 2), None, None, True)
+    # a month-only single date: begun on some day of the month
     m = one(med("MedicationStatement", effectiveDateTime="2024-04"), "medications")
-    assert (m.start, m.end) == (D(2024, 4, 1), D(2024, 4, 30))
+    assert (m.start, m.start_latest, m.end, m.end_unknown) == (D(2024, 4, 1), D(2024, 4, 30), None, True)
+    # a partial period: each end keeps every day it may mean
+    m = one(med("MedicationStatement", effectivePeriod={"start": "2024-04", "end": "2024"}), "medications")
+    assert (m.start, m.start_latest, m.end_earliest, m.end) == (D(2024, 4, 1), D(2024, 4, 30),
+                                                              D(2024, 1, 1), D(2024, 12, 31))
 
 
 def test_medication_administration() -> None:
+    # one administration: that day only
     m = one(med("MedicationAdministration", effectiveDateTime="2025-12-01T09:00:00Z"), "medications")
-    assert (m.start, m.end, m.source) == (D(2025, 12, 1), D(2025, 12, 1), "MedicationAdministration")
+    assert (m.start, m.end, m.end_unknown, m.source) == (D(2025, 12, 1), None, False, "MedicationAdministration")
+    m = one(med("MedicationAdministration", effectiveDateTime="2025-12"), "medications")
+    assert (m.start, m.start_latest, m.end, m.end_unknown) == (D(2025, 12, 1), D(2025, 12, 31), None, False)
 
 
 def test_medication_request() -> None:
@@ -379,10 +399,11 @@ def test_procedure_fields() -> None:
     base = {k: v for k, v in PROC.items() if k != "performedDateTime"}
     p = one({**base, "performedPeriod": {"start": "2024-02-01", "end": "2024-02-03"}}, "procedures")
     assert (p.date, p.end) == (D(2024, 2, 1), D(2024, 2, 3))
+    # a month: one day of it, not a period over the whole month
     p = one({**PROC, "performedDateTime": "2024-02"}, "procedures")
-    assert (p.date, p.end) == (D(2024, 2, 1), D(2024, 2, 29))
+    assert (p.date, p.date_latest, p.end) == (D(2024, 2, 1), D(2024, 2, 29), None)
     p = one({**base, "performedAge": {"value": 50, "system": UCUM, "code": "a"}}, "procedures")
-    assert p.date == D(2020, 5, 1)
+    assert (p.date, p.date_latest) == (D(2020, 5, 1), D(2021, 4, 30))
 
 
 @pytest.mark.parametrize("status", ["entered-in-error", "not-done", "preparation"])

@@ -36,8 +36,9 @@ from trialrules.engine.patient import (
     WindowAt,
     describe_window,
 )
+from trialrules.engine.spans import record_bounds, span_of
 from trialrules.errors import UnitError
-from trialrules.functions import DerivedValue, FunctionContext, last_day_applies
+from trialrules.functions import DerivedValue, FunctionContext
 from trialrules.language import units
 from trialrules.language.models import (
     MET,
@@ -66,7 +67,7 @@ from trialrules.language.models import (
     Verdict,
     Window,
 )
-from trialrules.language.statuses import CLINICAL_ACTIVE, NOT_HAPPENED, ONGOING, VERIFICATION_UNCONFIRMED
+from trialrules.language.statuses import CLINICAL_ACTIVE, NOT_HAPPENED, VERIFICATION_UNCONFIRMED
 from trialrules.language.terminology import Matcher
 from trialrules.results import ScreeningResult
 
@@ -173,18 +174,6 @@ _RECORDS_ATTR = {"condition": "conditions", "medication": "medications", "proced
                  "immunization": "immunizations", "allergy": "allergies"}
 
 
-def _period(record: Any, kind: str) -> tuple[dt.date | None, dt.date | None]:
-    if kind == "condition":
-        return record.onset or record.recorded, record.abatement
-    if kind == "medication":
-        return record.start or record.end, record.end
-    if kind == "procedure":
-        return record.date, record.end or (None if record.end_unknown else record.date)
-    if kind == "immunization":
-        return record.date, record.date
-    return record.date, None
-
-
 def record_shown(rec: Any, entry: Any = None) -> str:
     """What a coordinator reads for a record: the matching code's display, else the first
     code's, else the source's own words."""
@@ -258,7 +247,7 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
         start = at.start
         found: list[tuple[str, Evidence]] = []
         undecided: list[tuple[str, Evidence]] = []
-        uncertain: list[str] = []
+        uncertain: list[tuple[str, Evidence]] = []
         matched: list[tuple[int, Any, RecordFinding]] = []
         for number, group in ev.index.keyed_groups(attr):  # records alike in what is judged, judged once
             try:
@@ -284,18 +273,26 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
             entry = finding.entry
             shown = record_shown(rec, entry)
             clinical = getattr(rec, "clinical_status", None)
-            begin, end = _period(rec, kind)
+            bounds = record_bounds(rec, kind)
+            begin, end = bounds.first_lo, bounds.end_hi
             if need_active and clinical is not None and clinical not in CLINICAL_ACTIVE:
                 continue
             if need_active and clinical is None and end is not None and end <= ev.as_of:
-                continue
+                continue  # ended by the as-of date, whichever day its end may mean
             if need_active and clinical is None and kind == "condition" and rec.end_unknown:
                 continue  # it abated, on a day the record does not give
-            if begin is not None and begin > ev.as_of:
+            span = span_of(bounds, kind, ev.as_of)
+            if span.first_lo is not None and span.first_lo > ev.as_of:
                 continue  # recorded as starting after the as-of date
             resource = rec.reference
             ev_date = end if (end is not None and end <= ev.as_of) else begin
             evidence = Evidence(resource, shown, None, ev_date)
+            # a record whose days (a partial date, an end not given) do not all agree: shown, undecided
+            doubt = ""
+            if span.first_hi is not None and span.first_hi > ev.as_of:
+                doubt = f"may have begun after {ev.as_of.isoformat()}"
+            elif need_active and clinical is None and bounds.end_lo is not None and bounds.end_lo <= ev.as_of:
+                doubt = f"may have ended by {ev.as_of.isoformat()}"
             if start is not None or (window is not None and window.half_lives):
                 limit = start
                 if window is not None and window.half_lives and entry is not None and entry.half_life_hours:
@@ -303,16 +300,22 @@ def _compile_search(node: RecordSearch, env: _CompileEnv) -> Compiled:
                     hl_start = ev.as_of - dt.timedelta(days=hl_days)
                     # "whichever is shorter": the later of the two starts
                     limit = hl_start if limit is None or hl_start > limit else limit
-                last = begin if by_diagnosis else _last_date(rec, kind, begin, end, ev.as_of)
-                if last is None:
-                    uncertain.append(f"{shown} ({resource}) has no date")
+                lo, hi = (span.first_lo, span.first_hi) if by_diagnosis else (span.last_lo, span.last_hi)
+                if lo is None or hi is None:
+                    uncertain.append((f"{shown} ({resource}) has no date", evidence))
                     continue
-                if limit is not None and last < limit:
-                    if getattr(rec, "end_unknown", False) and not by_diagnosis:
-                        # it began before the window and ended on a day not given: maybe inside it
-                        uncertain.append(f"{shown} ({resource}) began on {last.isoformat()} and ended on a "
-                                         "day the record does not give")
-                    continue
+                if limit is not None and hi < limit:
+                    continue  # before the window on every day its dates may mean
+                if limit is not None and lo < limit and not doubt:
+                    # before the window on some of its days, inside it on others
+                    doubt = "may fall before the window"
+            if doubt:
+                when = span.when() if not by_diagnosis else f"was diagnosed on {_days(span.first_lo, span.first_hi)}"
+                if span.end_unknown and not by_diagnosis and not span.partial:
+                    uncertain.append((f"{shown} ({resource}) {when}", evidence))
+                else:
+                    uncertain.append((f"{shown} ({resource}) {when}: it {doubt}", evidence))
+                continue
             if by_diagnosis:
                 ev_date = begin
                 evidence = Evidence(resource, shown, None, ev_date)
@@ -352,7 +355,7 @@ def search_outcome(
     as_of: dt.date,
     found: Sequence[tuple[str, Evidence]],
     undecided: Sequence[tuple[str, Evidence]],
-    uncertain: Sequence[str],
+    uncertain: Sequence[tuple[str, Evidence]],
     described: str | None = None,
 ) -> Outcome:
     """A search's result from the records it found (sentence, evidence), those it cannot
@@ -366,7 +369,7 @@ def search_outcome(
     # the order of records in the input never shows in the result: by date, then resource
     found = sorted(found, key=_record_order)
     undecided = sorted(undecided, key=_record_order)
-    uncertain = sorted(uncertain)
+    uncertain = sorted(uncertain, key=_record_order)
     if len(found) >= node.min_count:
         text = f"recorded {noun}{where}: " + ", ".join(t for t, _ in found[:5])
         return Outcome(MET, (text,), tuple(e for _, e in found))
@@ -375,8 +378,8 @@ def search_outcome(
         if undecided:
             reasons.append(f"a {noun}{where} may be {label}: " + "; ".join(t for t, _ in undecided[:3]))
         if uncertain:
-            reasons.append(f"a matching {noun} cannot be placed in time: " + "; ".join(uncertain[:3]))
-        return Outcome(UNKNOWN, tuple(reasons), tuple(e for _, e in (*found, *undecided)))
+            reasons.append(f"a matching {noun} cannot be placed in time: " + "; ".join(t for t, _ in uncertain[:3]))
+        return Outcome(UNKNOWN, tuple(reasons), tuple(e for _, e in (*found, *undecided, *uncertain)))
     if found:
         text = f"only {len(found)} matching {noun} record(s){where}, {node.min_count} needed"
         return Outcome(node.if_absent, (text,), tuple(e for _, e in found))
@@ -385,23 +388,10 @@ def search_outcome(
     return Outcome(node.if_absent, (f"no record of {label}{where}",))
 
 
-def _last_date(rec: Any, kind: str, begin: dt.date | None, end: dt.date | None, as_of: dt.date) -> dt.date | None:
-    """The last day a record is known to apply, for window tests.
-
-    An ongoing record (active condition or medication with no end) applies up to
-    the as-of date; a finished one with no end date is only known on its start.
-    """
-    if end is None and getattr(rec, "end_unknown", False):
-        # an abated condition, or a procedure's or medication's period without an end: ongoing only
-        # while its status says so; otherwise known only on its start (the search says the end is unknown)
-        status = getattr(rec, "clinical_status", None) or getattr(rec, "status", None)
-        if kind != "condition" and begin is not None and (status is None or status in ONGOING):
-            return as_of
-        return begin
-    if kind in ("condition", "medication") and begin is not None:
-        status = getattr(rec, "clinical_status", None) or getattr(rec, "status", None)
-        return last_day_applies(begin, end, status, as_of)
-    return begin if end is None else min(end, as_of)
+def _days(lo: dt.date | None, hi: dt.date | None) -> str:
+    if lo is None or hi is None:
+        return "an unknown day"
+    return lo.isoformat() if lo == hi else f"a day in {lo.isoformat()}..{hi.isoformat()}"
 
 
 # --------------------------------------------------------------------------

@@ -128,6 +128,13 @@ class Condition:
     #: without birthDate...), or its clinical status says it is over (inactive, remission,
     #: resolved) with no abatement at all: it is not ongoing, and its last day is not known.
     end_unknown: bool = False
+    #: The last day ``onset`` may mean when the source gave only a month or year (``onset``
+    #: is then its first day); None: ``onset`` is exact. Likewise ``recorded_latest``.
+    onset_latest: dt.date | None = None
+    #: The first day ``abatement`` may mean when the source gave only a month or year
+    #: (``abatement`` is then its last day); None: ``abatement`` is exact.
+    abatement_earliest: dt.date | None = None
+    recorded_latest: dt.date | None = None
 
     def __attrs_post_init__(self) -> None:
         # A resolved diagnosis with only an onset ended on some day between the two: taking
@@ -161,9 +168,15 @@ class Medication:
     #: The product's ingredient codings (FHIR Medication.ingredient), when it was coded as a product.
     ingredients: tuple[Coding, ...] = ()
     text: str | None = None
-    #: An effectivePeriod with a start and no end: ongoing while the status says so (active,
+    #: An effectivePeriod with a start and no end, or a course dated by one day (a
+    #: MedicationStatement's effectiveDateTime, a MedicationRequest's authoredOn, a
+    #: MedicationDispense without daysSupply): ongoing while the status says so (active,
     #: in-progress...), else ended on a day the record does not give.
     end_unknown: bool = False
+    #: The last day ``start`` may mean, and the first day ``end`` may mean, when the source gave
+    #: only a month or year (``start`` is then its first day, ``end`` its last); None: exact.
+    start_latest: dt.date | None = None
+    end_earliest: dt.date | None = None
 
     @property
     def reference(self) -> str:
@@ -184,6 +197,10 @@ class Procedure:
     #: A period with a start and no end (performedPeriod): ongoing while its status says so
     #: (in-progress, or none), else ended on a day the record does not give.
     end_unknown: bool = False
+    #: The last day ``date`` may mean, and the first day ``end`` may mean, when the source gave
+    #: only a month or year (``date`` is then its first day, ``end`` its last); None: exact.
+    date_latest: dt.date | None = None
+    end_earliest: dt.date | None = None
 
     @property
     def reference(self) -> str:

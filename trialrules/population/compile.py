@@ -376,6 +376,8 @@ class Compiler:
             f",\nlayer{h} AS (SELECT *, "
             + ", ".join(f"{expr} AS {name}" for name, height, expr in self.plan.nodes if height == h)
             + f" FROM layer{h - 1})" for h in range(1, top + 1))
+        status = "COALESCE(r.clinical, r.status)"
+        ongoing = f"(r.begin IS NOT NULL AND ({status} IS NULL OR {status} IN ({_list(ONGOING)})))"
         skip = " ".join(
             f"WHEN r.kind = {_lit(kind)} THEN (r.verification IN ({_list(s)}) OR r.status IN ({_list(s)}))"
             for kind, s in NOT_HAPPENED.items())
@@ -439,18 +441,22 @@ measured AS (
   FROM judged GROUP BY leaf, ord
 ),
 records AS (
-  SELECT m.leaf, r.ord, m.undecided, m.limit_day, p.windowed, p.by_diagnosis, r.end_unknown,
-         CASE WHEN p.by_diagnosis THEN r.begin
-              WHEN r."end" IS NOT NULL THEN LEAST(r."end", {day})
-              WHEN r.end_unknown THEN
-                CASE WHEN r.kind <> 'condition' AND r.begin IS NOT NULL
-                          AND (COALESCE(r.clinical, r.status) IS NULL
-                               OR COALESCE(r.clinical, r.status) IN ({_list(ONGOING)})) THEN {day}
-                     ELSE r.begin END
-              WHEN r.kind IN ('condition', 'medication') AND r.begin IS NOT NULL
-                   AND (COALESCE(r.clinical, r.status) IS NULL
-                        OR COALESCE(r.clinical, r.status) IN ({_list(ONGOING)})) THEN {day}
-              ELSE r.begin END AS last_day
+  SELECT m.leaf, r.ord, m.undecided, m.limit_day, p.windowed, p.by_diagnosis, p.need_active, r.clinical,
+         r."end", r.end_earliest, r.begin AS first_lo,
+         -- engine.spans.span_of: it began by the day it ended, and ended no earlier than it began
+         CASE WHEN r."end" IS NOT NULL AND r."end" < COALESCE(r.begin_latest, r.begin) THEN r."end"
+              ELSE COALESCE(r.begin_latest, r.begin) END AS first_hi,
+         -- the days it may last have applied on, up to the as-of date
+         CASE WHEN r."end" IS NOT NULL THEN LEAST(GREATEST(COALESCE(r.end_earliest, r."end"),
+                                                           COALESCE(r.begin, r.end_earliest, r."end")), {day})
+              WHEN r.end_unknown AND r.kind <> 'condition' AND {ongoing} THEN {day}
+              WHEN r.end_unknown THEN LEAST(r.begin, {day})
+              WHEN r.kind IN ('condition', 'medication') AND {ongoing} THEN {day}
+              ELSE LEAST(r.begin, {day}) END AS last_lo,
+         CASE WHEN r."end" IS NOT NULL THEN LEAST(r."end", {day})
+              WHEN r.end_unknown AND r.begin IS NOT NULL THEN {day}
+              WHEN r.kind IN ('condition', 'medication') AND {ongoing} THEN {day}
+              ELSE LEAST(COALESCE(r.begin_latest, r.begin), {day}) END AS last_hi
   FROM fact_record AS r
   JOIN rec_match AS m ON m.key = r.key
   JOIN sleaf AS p ON p.leaf = m.leaf AND p.kind = r.kind
@@ -460,14 +466,24 @@ records AS (
     AND NOT (p.need_active AND r.clinical IS NULL AND r.kind = 'condition' AND r.end_unknown)
     AND NOT (r.begin IS NOT NULL AND r.begin > {day})
 ),
+placed AS (
+  SELECT r.*,
+         CASE WHEN by_diagnosis THEN first_lo ELSE last_lo END AS lo,
+         CASE WHEN by_diagnosis THEN first_hi ELSE last_hi END AS hi
+  FROM records AS r
+),
 kept AS (
+  -- as the evaluator's record search: before the window on every day dropped; undated, or
+  -- begun after the as-of date, ended by it, or before the window on some days only: uncertain
   SELECT leaf, ord,
-         CASE WHEN windowed AND last_day IS NULL THEN 'uncertain'
-              WHEN windowed AND limit_day IS NOT NULL AND last_day < limit_day THEN 'uncertain'
+         CASE WHEN windowed AND lo IS NULL THEN 'uncertain'
+              WHEN first_hi > {day} THEN 'uncertain'
+              WHEN need_active AND clinical IS NULL AND end_earliest IS NOT NULL AND end_earliest <= {day}
+                THEN 'uncertain'
+              WHEN windowed AND limit_day IS NOT NULL AND lo < limit_day THEN 'uncertain'
               WHEN undecided THEN 'undecided' ELSE 'found' END AS finding
-  FROM records
-  WHERE NOT (windowed AND last_day IS NOT NULL AND limit_day IS NOT NULL AND last_day < limit_day
-             AND NOT (end_unknown AND NOT by_diagnosis))
+  FROM placed
+  WHERE NOT (windowed AND hi IS NOT NULL AND limit_day IS NOT NULL AND hi < limit_day)
 ),
 searched AS (
   SELECT k.leaf, k.ord,

@@ -30,7 +30,7 @@ from typing import Any
 from trialrules.population.store import Store
 
 #: Bump when a column's meaning changes.
-FACTS_FORMAT = 1
+FACTS_FORMAT = 2
 _PICKLE = pickle.HIGHEST_PROTOCOL
 _BATCH = 50_000
 _KINDS = (("condition", "conditions"), ("medication", "medications"), ("procedure", "procedures"),
@@ -46,7 +46,8 @@ def _schemas() -> dict[str, Any]:
         "fact_attestation": pa.schema([("ord", i64), ("key", s), ("answer", b)]),
         "fact_record": pa.schema([
             ("ord", i64), ("kind", s), ("pos", i64), ("key", i64), ("status", s), ("verification", s),
-            ("clinical", s), ("begin", d), ("end", d), ("end_unknown", b)]),
+            ("clinical", s), ("begin", d), ("end", d), ("end_unknown", b), ("begin_latest", d),
+            ("end_earliest", d)]),
         "fact_record_key": pa.schema([("key", i64), ("kind", s), ("record", pa.binary())]),
         "fact_observation": pa.schema([
             ("ord", i64), ("seq", i64), ("ignored", b), ("codekey", i64), ("valkey", i64), ("vkind", s),
@@ -189,7 +190,7 @@ class _PatientCursor:
 
 
 def _patient_rows(ordinal: int, record: Any, out: _Writer, record_keys: dict[tuple[str, Any], int]) -> None:
-    from trialrules.engine.evaluator import _period
+    from trialrules.engine.spans import record_bounds
 
     out.add("fact_patient", (ordinal, record.id, record.birth_date, record.sex, json.dumps(list(record.warnings))))
     for key, answer in record.attestations.items():
@@ -202,10 +203,12 @@ def _patient_rows(ordinal: int, record: Any, out: _Writer, record_keys: dict[tup
             if key is None:
                 key = record_keys[group] = len(record_keys)
                 out.add("fact_record_key", (key, kind, pickle.dumps(rec, protocol=_PICKLE)))
-            begin, end = _period(rec, kind)
+            # a record's days as engine.spans gives them: begun on begin..begin_latest, ended on
+            # end_earliest..end (a one-day record ends when it begins), end_unknown its flag
+            b = record_bounds(rec, kind)
             out.add("fact_record", (ordinal, kind, pos, key, getattr(rec, "status", None), verification,
-                                    getattr(rec, "clinical_status", None), begin, end,
-                                    bool(getattr(rec, "end_unknown", False))))
+                                    getattr(rec, "clinical_status", None), b.first_lo, b.end_hi, b.end_unknown,
+                                    b.first_hi, b.end_lo))
 
 
 def _observation_row(ordinal: int, seq: int, obs: Any, birth: Any, sex: Any, code_keys: dict[Any, int],

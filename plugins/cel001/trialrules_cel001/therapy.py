@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from trialrules import Coding, Evidence, Quantity
-from trialrules.functions import DerivedValue, FunctionContext, SqlValue, last_day_applies
+from trialrules.functions import DerivedValue, FunctionContext, SqlValue, every_reading, record_span
 from trialrules.language import qualitative, units
-from trialrules.language.statuses import MEDICATION_NOT_TAKEN, ONGOING
+from trialrules.language.statuses import MEDICATION_NOT_TAKEN
 
 #: Drugs started within this many days of a line's first drug belong to that line.
 REGIMEN_DAYS = 28
@@ -63,9 +63,13 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
     days without systemic therapy starts a new line. Drugs are told apart by the value-set
     entry they match, named where it has a name (RxNorm, ATC and products of one
     ingredient are one drug).
+
+    A record whose days are not exact (a partial date, a finished course whose end is not
+    given) is read at each end of its range; the count is given only when every reading
+    gives the same count, else it is unknown and the reason names the records.
     """
     matcher = ctx.valueset(str(args.get("valueset", "systemic_anticancer_therapy")))
-    dated: list[tuple[dt.date, dt.date, str, Any]] = []
+    ways: list[list[tuple[dt.date, dt.date, str, Any] | None]] = []
     undated = 0
     unread: list[Any] = []
     for med in ctx.patient.medications:
@@ -76,20 +80,55 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
             if match.cannot_judge and (med.start or med.end or ctx.as_of) <= ctx.as_of:
                 unread.append(med)  # text only, or codes the set cannot judge: may be a line
             continue
-        start = med.start or med.end
-        if start is None:
+        span = record_span(med, "medication", ctx.as_of)
+        if span.first_lo is None or span.first_hi is None or span.last_lo is None or span.last_hi is None:
             undated += 1
             continue
-        if start > ctx.as_of:
+        if span.first_lo > ctx.as_of:
             continue
-        end = last_day_applies(start, med.end, med.status, ctx.as_of)
-        dated.append((start, end, _drug_key(med, matcher), med))
+        key = _drug_key(med, matcher)
+        readings: dict[tuple[dt.date, dt.date, str, Any] | None, None] = {}
+        for start in (span.first_lo, span.first_hi):
+            for end in (span.last_lo, span.last_hi):
+                # a reading that begins after the as-of date leaves the record out
+                readings[(start, max(start, end), key, med) if start <= ctx.as_of else None] = None
+        ways.append(list(readings))
+    dated = [w[0] for w in ways if w[0] is not None]
     if not dated:
         why = "no dated systemic anticancer therapy in the medication history"
         if undated:
             why += f" ({undated} record(s) without dates)"
         return DerivedValue(None, reason=why + "; the history may be incomplete")
-    dated.sort(key=lambda t: (t[0], t[2]))
+    counts = every_reading(ways, lambda choice: len(_lines([c for c in choice if c is not None])))
+    if len(counts) != 1:
+        uncertain = sorted({w[0][3].reference for w in ways if len(w) > 1 and w[0] is not None})
+        shown = (f"{min(counts)} to {max(counts)} line(s)" if counts else "more readings than are tried")
+        return DerivedValue(None, reason=f"{shown} of systemic therapy, by the days records whose dates are not exact "
+                                         f"may mean (a partial date or an end the record does not give: "
+                                         f"{', '.join(uncertain[:5])})")
+    lines = _lines(dated)
+    described = "; ".join(
+        f"line {n} from {line[0][0].isoformat()}: " + ", ".join(sorted({_label(i[3]) for i in line}))
+        for n, line in enumerate(lines, start=1)
+    )
+    evidence = tuple(
+        Evidence(i[3].reference, _label(i[3]), None, i[0]) for line in lines for i in line
+    )
+    reason = f"{len(lines)} line(s) of systemic therapy ({described})"
+    if undated:
+        reason += f"; {undated} undated record(s) not counted"
+    if unread:
+        reason += "; at least that many: medication(s) that cannot be judged as systemic therapy: " + ", ".join(
+            f"{m.text or m.id} ({m.reference})" for m in sorted(unread, key=lambda m: m.reference)[:3])
+        evidence += tuple(Evidence(m.reference, m.text, None, m.start or m.end)
+                          for m in sorted(unread, key=lambda m: m.reference))
+    # undated or unjudgeable records may add lines: the count is then a lower bound
+    return DerivedValue(len(lines), None, evidence, reason, comparator=">=" if undated or unread else None)
+
+
+def _lines(dated: list[tuple[dt.date, dt.date, str, Any]]) -> list[list[tuple[dt.date, dt.date, str, Any]]]:
+    """The lines of therapy of dated records (start, last day, drug, record)."""
+    dated = sorted(dated, key=lambda t: (t[0], t[2]))
     groups: dict[dt.date, list[tuple[dt.date, dt.date, str, Any]]] = {}
     for item in dated:
         groups.setdefault(item[0], []).append(item)
@@ -113,23 +152,7 @@ def lines_of_therapy(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedVa
         lines[-1].extend(items)
         regimen |= keys
         last_end = max(last_end, *(i[1] for i in items))
-    described = "; ".join(
-        f"line {n} from {line[0][0].isoformat()}: " + ", ".join(sorted({_label(i[3]) for i in line}))
-        for n, line in enumerate(lines, start=1)
-    )
-    evidence = tuple(
-        Evidence(i[3].reference, _label(i[3]), None, i[0]) for line in lines for i in line
-    )
-    reason = f"{len(lines)} line(s) of systemic therapy ({described})"
-    if undated:
-        reason += f"; {undated} undated record(s) not counted"
-    if unread:
-        reason += "; at least that many: medication(s) that cannot be judged as systemic therapy: " + ", ".join(
-            f"{m.text or m.id} ({m.reference})" for m in sorted(unread, key=lambda m: m.reference)[:3])
-        evidence += tuple(Evidence(m.reference, m.text, None, m.start or m.end)
-                          for m in sorted(unread, key=lambda m: m.reference))
-    # undated or unjudgeable records may add lines: the count is then a lower bound
-    return DerivedValue(len(lines), None, evidence, reason, comparator=">=" if undated or unread else None)
+    return lines
 
 
 @functools.cache
@@ -158,8 +181,11 @@ def lines_of_therapy_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
     earliest of its drugs' previous start days (``seen``; 0001-01-01 for a drug never started
     before), and "not in the regimen" is ``seen < line start``. The gap before a step and the
     antibody add-on need only the steps before it (window functions).
+    Records are read by the days the context gives (``first_lo``, ``last_lo``: ``engine.spans``).
     The count is a lower bound (the function's ``>=``) when an undated record or one the
-    value set cannot judge is in the history.
+    value set cannot judge is in the history. A patient with a dated record whose days are
+    not exact (a partial date, an end not given: the function then counts every reading) is
+    left to the Python function.
     """
     valueset = str(args.get("valueset", "systemic_anticancer_therapy"))
     drug, antibody = _drug_labels(q.valueset(valueset))
@@ -167,8 +193,6 @@ def lines_of_therapy_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
     drugs = q.records("medication", valueset, label=drug)
     antibodies = q.records("medication", valueset, label=antibody)
     taken = f"NOT COALESCE(d.status IN {q.literals(MEDICATION_NOT_TAKEN)}, FALSE)"
-    last = (f"CASE WHEN d.\"end\" IS NOT NULL THEN LEAST(d.\"end\", {day}) "
-            f"WHEN d.status IS NULL OR d.status IN {q.literals(ONGOING)} THEN {day} ELSE d.begin END")
     never = q.literal(dt.date.min)
     t = f"{drugs}_lot"  # names of this query's own relations
     new_line = (f"(DATE_DIFF('day', s.ended, s.start) > {GAP_DAYS} "
@@ -176,9 +200,10 @@ def lines_of_therapy_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
                 f"AND NOT (s.ended >= s.start AND s.all_antibodies)))")
     lines = q.per_patient(f"""WITH RECURSIVE
 {t}_given AS (
-  SELECT d.ord, d.begin AS start, {last} AS last_day, d.label AS drug, a.label = '1' AS antibody
+  SELECT d.ord, d.first_lo AS start, GREATEST(d.first_lo, d.last_lo) AS last_day, d.label AS drug,
+         a.label = '1' AS antibody
   FROM {drugs} AS d JOIN {antibodies} AS a ON a.ord = d.ord AND a.pos = d.pos
-  WHERE {taken} AND NOT d.undecided AND d.begin IS NOT NULL AND d.begin <= {day}
+  WHERE {taken} AND NOT d.undecided AND d.first_lo IS NOT NULL AND d.last_lo IS NOT NULL AND d.first_lo <= {day}
 ),
 {t}_steps AS (
   SELECT s.ord, s.start, s.all_antibodies, f.seen,
@@ -203,14 +228,20 @@ def lines_of_therapy_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
 )
 SELECT ord, MAX(n) AS n FROM {t}_walk GROUP BY ord""")
     flags = q.per_patient(f"""SELECT d.ord,
-       MAX(CASE WHEN NOT d.undecided AND d.begin IS NOT NULL AND d.begin <= {day} THEN 1 ELSE 0 END) = 1 AS dated,
-       MAX(CASE WHEN (NOT d.undecided AND d.begin IS NULL) OR (d.undecided AND (d.begin IS NULL OR d.begin <= {day}))
+       MAX(CASE WHEN NOT d.undecided AND d.first_lo IS NOT NULL AND d.last_lo IS NOT NULL AND d.first_lo <= {day}
+                THEN 1 ELSE 0 END) = 1 AS dated,
+       MAX(CASE WHEN NOT d.undecided AND d.first_lo IS NOT NULL AND d.last_lo IS NOT NULL AND d.first_lo <= {day}
+                     AND NOT COALESCE(d.first_lo = d.first_hi AND d.last_lo = d.last_hi, FALSE)
+                THEN 1 ELSE 0 END) = 1 AS inexact,
+       MAX(CASE WHEN (NOT d.undecided AND (d.first_lo IS NULL OR d.last_lo IS NULL))
+                     OR (d.undecided AND COALESCE(COALESCE(d.start, d."end") <= {day}, TRUE))
                 THEN 1 ELSE 0 END) = 1 AS bound
 FROM {drugs} AS d WHERE {taken}
 GROUP BY d.ord""")
     # no dated line: the function's value is None; with undated or unjudgeable records beside
     # the dated ones, the count is a lower bound (">=")
-    return SqlValue(f"{lines}.n", unknown=f"NOT COALESCE({flags}.dated, FALSE)", exact=True,
+    dated = f"COALESCE({flags}.dated, FALSE)"
+    return SqlValue(f"{lines}.n", unknown=f"NOT {dated}", defer=f"({dated} AND {flags}.inexact)", exact=True,
                     comparator=f"(CASE WHEN {flags}.bound THEN '>=' END)")
 
 

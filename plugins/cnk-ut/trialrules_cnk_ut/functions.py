@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trialrules import Evidence
-from trialrules.functions import DerivedValue
+from trialrules.functions import DerivedValue, record_span
 from trialrules.language.qualitative import NEGATIVE, POSITIVE, reading_of
 from trialrules.language.statuses import MEDICATION_NOT_TAKEN
 
@@ -79,19 +79,27 @@ def gene_therapy_recorded(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
     """
     gene = ctx.valueset(args["valueset"])
     unread: list[str] = []
+    later: list[Evidence] = []
     for med in ctx.patient.medications:
         if (med.status or "").lower() in MEDICATION_NOT_TAKEN:
             continue
-        start = med.start or med.end
-        if start is not None and start > ctx.as_of:
+        span = record_span(med, "medication", ctx.as_of)
+        if span.first_lo is not None and span.first_lo > ctx.as_of:
             continue
         ref = med.reference
         shown = next((c.display for c in med.codes if c.display), med.codes[0].code if med.codes else med.id)
         if gene.matches_any(med.codes):
             ev = Evidence(ref, shown, None, med.start or med.end)
+            if span.first_hi is not None and span.first_hi > ctx.as_of:
+                later.append(ev)  # a partial start: it may have begun after the as-of date
+                continue
             return DerivedValue(1, evidence=(ev,), reason=f"gene therapy product on record: {shown} ({ref})")
         if not any(c.system in gene.systems() or _atc(c.system) for c in med.codes):
             unread.append(f"{shown} ({ref})")
+    if later:
+        return DerivedValue(None, evidence=tuple(later), reason=(
+            "gene therapy product(s) on record dated only to a month or year that may fall after "
+            f"{ctx.as_of.isoformat()}: " + "; ".join(f"{e.value} ({e.resource})" for e in later[:5])))
     if unread:
         listed = "; ".join(unread[:5]) + (" ..." if len(unread) > 5 else "")
         return DerivedValue(0, reason=(f"no ATC-coded gene therapy on record; {len(unread)} medication(s) coded only in "

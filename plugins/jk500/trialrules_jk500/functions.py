@@ -43,6 +43,10 @@ Decision (only data dated on or before the as-of date):
   unknown (None) when the record holds none of these data, or holds a disease-status
   assessment whose result none of the response sets reads (it may be a CR or a relapse). The value is 1
   (relapsed/refractory) or 0 (not), for ``op: "==", value: 1`` in the rule.
+- Dates given only as a month or year (an AML Condition's onset or recordedDate, an
+  induction Procedure's date): the decision is made with each at the first and at the last
+  day it may mean; readings that disagree leave it unknown, naming those records
+  (CONTRACT.md section 5: a partial date never decides by a guessed day).
 """
 
 from __future__ import annotations
@@ -51,9 +55,11 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import attrs
+
 from trialrules import Evidence
 from trialrules.calendar_arithmetic import add_months
-from trialrules.functions import DerivedValue
+from trialrules.functions import DerivedValue, every_reading
 from trialrules.language.statuses import (
     CLINICAL_RECURRED,
     OBSERVATION_UNUSABLE,
@@ -83,7 +89,20 @@ def _value_codings(value: Any) -> list[Any]:
     return []
 
 
-def _collect(ctx: Any) -> dict[str, list[tuple[dt.date, str]]]:
+def _uncertain(ctx: Any) -> list[str]:
+    """AML Conditions and induction Procedures dated only to a month or year (their first and
+    last possible days differ): read at each end by :func:`relapsed_refractory`."""
+    aml, induction = ctx.valueset("aml"), ctx.valueset("aml_induction_course")
+    refs = [f"Condition/{c.id}" for c in ctx.patient.conditions
+            if (c.onset_latest or c.recorded_latest) and _matches(aml, c.codes) is not None]
+    refs += [f"Procedure/{p.id}" for p in ctx.patient.procedures
+             if p.date_latest and _matches(induction, p.codes) is not None]
+    return refs
+
+
+def _collect(ctx: Any, latest: frozenset[str] = frozenset()) -> dict[str, list[tuple[dt.date, str]]]:
+    """The dated events; a record named in ``latest`` is read on the last day its partial date
+    may mean, every other on the first."""
     as_of: dt.date = ctx.as_of
     patient = ctx.patient
     aml = ctx.valueset("aml")
@@ -107,6 +126,9 @@ def _collect(ctx: Any) -> dict[str, list[tuple[dt.date, str]]]:
         if coding is None:
             continue
         ref = f"Condition/{cond.id}"
+        if ref in latest:
+            cond = attrs.evolve(cond, onset=cond.onset_latest or cond.onset,
+                                recorded=cond.recorded_latest or cond.recorded)
         first = cond.recorded or cond.onset
         if first is not None and first > as_of:
             continue  # recorded after the as-of date
@@ -153,9 +175,10 @@ def _collect(ctx: Any) -> dict[str, list[tuple[dt.date, str]]]:
     for proc in patient.procedures:
         if (proc.status or "").lower() in PROCEDURE_NOT_DONE:
             continue
-        if proc.date is None or proc.date > as_of or _matches(induction, proc.codes) is None:
+        day = proc.date_latest or proc.date if f"Procedure/{proc.id}" in latest else proc.date
+        if day is None or day > as_of or _matches(induction, proc.codes) is None:
             continue
-        found["course"].append((proc.date, f"Procedure/{proc.id}"))
+        found["course"].append((day, f"Procedure/{proc.id}"))
 
     # Worse after a CR (with no relapse recorded since) is a relapse on that date; worse
     # before any CR, or after a recorded relapse, is disease not in CR.
@@ -246,8 +269,31 @@ def relapsed_refractory(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
             reason="disease-status assessment(s) whose result is not a known response cannot be read: "
                    + ", ".join(f"{ref} ({day})" for day, ref in unread[:3]),
         )
+    value, reason, used = _decide(found, ctx.as_of)
+    uncertain = _uncertain(ctx)
+    if uncertain and value is not None:
+        # a partial date must not decide by a guessed day: every reading must give the same answer
+        values = every_reading([(False, True)] * len(uncertain), lambda choice: _decide(_collect(
+            ctx, frozenset(ref for ref, hi in zip(uncertain, choice, strict=True) if hi)), ctx.as_of)[0])
+        if len(values) != 1:
+            value = None
+            reason = ("cannot decide: the order of remission, relapse and induction courses depends on "
+                      "dates given only as a month or year (" + ", ".join(uncertain[:5]) + f"); {reason}")
+            used = used + [(d, r) for d, r in sorted(
+                (d, r) for events in found.values() for d, r in events if r in uncertain)]
+    seen: set[str] = set()
+    evidence = []
+    for day, ref in sorted(used):
+        if ref not in seen:
+            seen.add(ref)
+            evidence.append(Evidence(resource=ref, value=None, unit=None, date=day))
+    return DerivedValue(value=value, unit=None, evidence=tuple(evidence), reason=reason)
+
+
+def _decide(found: Mapping[str, list[tuple[dt.date, str]]], as_of: dt.date) -> tuple[int | None, str, list[tuple[dt.date, str]]]:
+    """1 relapsed/refractory, 0 not, None undecided; why; the events used."""
     early, early_why, early_used = _early_relapse(found)
-    refractory, refr_why, refr_used = _refractory(found, ctx.as_of)
+    refractory, refr_why, refr_used = _refractory(found, as_of)
     undated = _undated_relapse(found)
     if undated:
         # A relapse whose date is unknown: "no relapse" and "CR reached" no longer hold.
@@ -265,10 +311,4 @@ def relapsed_refractory(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
         value, reason, used = 0, f"not relapsed/refractory: {early_why}; {refr_why}", early_used + refr_used
     else:
         value, reason, used = None, f"cannot decide: {early_why}; {refr_why}", early_used + refr_used
-    seen: set[str] = set()
-    evidence = []
-    for day, ref in sorted(used):
-        if ref not in seen:
-            seen.add(ref)
-            evidence.append(Evidence(resource=ref, value=None, unit=None, date=day))
-    return DerivedValue(value=value, unit=None, evidence=tuple(evidence), reason=reason)
+    return value, reason, used

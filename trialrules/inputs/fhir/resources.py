@@ -6,18 +6,26 @@ One patient's FHIR resources to a :class:`PatientRecord` (CONTRACT.md section 5)
 happened (entered in error, refuted, not done...) are skipped; everything else is
 kept, with a warning for any part that could not be read.
 
-Partial dates (``2019``, ``2019-05``) are resolved towards keeping the patient safe:
+Partial dates (``2019``, ``2019-05``) are kept as precise as they are, never resolved
+to a guessed day (CONTRACT.md section 5):
 
 * ``birthDate``: None (age unknown, so age criteria stay ``unknown``);
-* the start of a period (onset, medication start, procedure start): its first day;
-* the end of a period (abatement, medication end): its last day;
-* a single date on a record that has a period (a MedicationStatement's
-  ``effectiveDateTime``, a Procedure's ``performedDateTime``): the whole month or
-  year, first to last day, so a window search sees every day it may have been;
+* a date on a record that has a period (onset, abatement, recordedDate, a medication's
+  or procedure's start, end or single date, an Age in years): its first day and its
+  last day both, as the record's ``onset``/``onset_latest``, ``abatement_earliest``/
+  ``abatement``, ``start``/``start_latest``, ``end_earliest``/``end``, ``date``/
+  ``date_latest``; a window is judged only where every day between agrees
+  (:mod:`trialrules.engine.spans`), else the search is ``unknown`` naming the record;
 * a single date on a record without a period (Observation, Immunization,
   AllergyIntolerance): None, because neither end is safe (a lab result dated only
   to the month must not be judged as if it were recent, nor a live vaccine as if
   it were old).
+
+A course dated by one day (README, "FHIR elements read"): a MedicationStatement's
+``effectiveDateTime`` and a MedicationRequest's ``authoredOn`` without timing bounds
+begin on that day and end on a day the record does not give (ongoing while the status
+says so); a MedicationDispense runs to the end of its ``daysSupply``, without one to a
+day not given; a MedicationAdministration is one administration, that day only.
 
 Every partial date, and every value that is not a FHIR date, gives a warning.
 """
@@ -65,6 +73,10 @@ from trialrules.language.statuses import (
     VERIFICATION_NOT_PRESENT,
 )
 from trialrules.limits import MAX_WINDOW_DAYS
+
+#: The first and the last day a date may mean (the same day for a full date; None, None: no date).
+Days = tuple["dt.date | None", "dt.date | None"]
+NO_DAYS: Days = (None, None)
 
 #: Finds a Medication resource for a (non-contained) reference, or None.
 MedicationLookup = Callable[[str], "dict[str, Any] | None"]
@@ -188,37 +200,28 @@ class RecordBuilder:
             return None
         return parsed.first
 
-    def _bound(self, value: Any, label: str, where: Where, path: str, last: bool) -> dt.date | None:
-        """The start (``last=False``) or end of a period: partial -> first or last day."""
+    def _bounds(self, value: Any, label: str, where: Where, path: str) -> Days:
+        """A date on a record with a period: the first and the last day it may mean (the
+        same day for a full date), so that a window is judged only where all agree."""
         if type(value) is str:  # fast path: a full date from the cache
             quick = dates.cached(value)
             if quick is not None and not quick.partial:
-                return quick.first
+                return quick.first, quick.first
         parsed = self._parse(value, "dateTime", label, where, path)
         if parsed is None:
-            return None
+            return NO_DAYS
         if parsed.partial:
-            which = "last" if last else "first"
-            self._warn(f"{value!r} gives only {parsed.describe()}; taken as its {which} day",
-                       where, label, path)
-        return parsed.last if last else parsed.first
-
-    def _span(self, value: Any, label: str, where: Where, path: str) -> tuple[dt.date | None, dt.date | None]:
-        """A single date on a record with a period: the whole span it may mean."""
-        parsed = self._parse(value, "dateTime", label, where, path)
-        if parsed is None:
-            return None, None
-        if parsed.partial:
-            self._warn(f"{value!r} gives only {parsed.describe()}; taken as that whole period",
-                       where, label, path)
+            self._warn(f"{value!r} gives only {parsed.describe()}; a window is judged only where every "
+                       "day it may mean agrees", where, label, path)
         return parsed.first, parsed.last
 
-    def _period(self, raw: Any, label: str, where: Where, path: str) -> tuple[dt.date | None, dt.date | None]:
+    def _period(self, raw: Any, label: str, where: Where, path: str) -> tuple[Days, Days]:
+        """A Period's start and end, each as the days it may mean."""
         if not isinstance(raw, dict):
             self._warn("is not a Period object", where, label, path)
-            return None, None
-        start = self._bound(raw["start"], label, where, path + ".start", last=False) if "start" in raw else None
-        end = self._bound(raw["end"], label, where, path + ".end", last=True) if "end" in raw else None
+            return NO_DAYS, NO_DAYS
+        start = self._bounds(raw["start"], label, where, path + ".start") if "start" in raw else NO_DAYS
+        end = self._bounds(raw["end"], label, where, path + ".end") if "end" in raw else NO_DAYS
         return start, end
 
     def _age(self, raw: Any, label: str, where: Where, path: str, last: bool) -> dt.date | None:
@@ -248,30 +251,36 @@ class RecordBuilder:
             self._warn(f"Age {value:g} {code} is out of range", where, label, path)
             return None
 
-    def _choice(
-        self, resource: dict[str, Any], stem: str, label: str, where: Where, last: bool,
-    ) -> dt.date | None:
-        """onset[x] / abatement[x] / performed[x] as one date (start or end)."""
+    def _choice(self, resource: dict[str, Any], stem: str, label: str, where: Where, last: bool) -> Days:
+        """onset[x] / abatement[x] / performed[x] as one date (the start, or with ``last`` the
+        end), as the first and last day it may mean: an Age in years is any day of that year
+        of age, a Range any day from its low age to its high one."""
         if stem + "DateTime" in resource:
-            return self._bound(resource[stem + "DateTime"], label, where, f".{stem}DateTime", last)
+            return self._bounds(resource[stem + "DateTime"], label, where, f".{stem}DateTime")
         if stem + "Period" in resource:
             start, end = self._period(resource[stem + "Period"], label, where, f".{stem}Period")
             if last:
-                return end if end is not None else start
+                return end if end[1] is not None else start
             return start
         if stem + "Age" in resource:
-            return self._age(resource[stem + "Age"], label, where, f".{stem}Age", last)
+            path = f".{stem}Age"
+            first = self._age(resource[stem + "Age"], label, where, path, False)
+            if first is None:
+                return NO_DAYS
+            return first, self._age(resource[stem + "Age"], label, where, path, True)
         if stem + "Range" in resource:
             rng = resource[stem + "Range"]
-            side = "high" if last else "low"
-            if isinstance(rng, dict) and side in rng:
-                return self._age(rng[side], label, where, f".{stem}Range.{side}", last)
-            self._warn(f"Range has no {side} age; the date is not used", where, label, f".{stem}Range")
-            return None
+            if isinstance(rng, dict) and "low" in rng and "high" in rng:
+                low = self._age(rng["low"], label, where, f".{stem}Range.low", False)
+                high = self._age(rng["high"], label, where, f".{stem}Range.high", True) if low else None
+                return (low, high) if low is not None and high is not None and low <= high else NO_DAYS
+            self._warn("Range needs both a low and a high age to bound the date; the date is not used",
+                       where, label, f".{stem}Range")
+            return NO_DAYS
         if stem + "String" in resource:
             self._warn(f"{resource[stem + 'String']!r} is text, not a date; the date is not used",
                        where, label, f".{stem}String")
-        return None
+        return NO_DAYS
 
     def _codes(self, resource: dict[str, Any], key: str, label: str, where: Where) -> tuple[Coding, ...]:
         found = codings(resource.get(key))
@@ -387,24 +396,27 @@ class RecordBuilder:
         if verification in VERIFICATION_NOT_PRESENT:
             return
         label = "Condition/" + rid
-        recorded = None
+        recorded = NO_DAYS
         if "recordedDate" in r:
-            recorded = self._bound(r["recordedDate"], label, where, ".recordedDate", last=False)
+            recorded = self._bounds(r["recordedDate"], label, where, ".recordedDate")
         codes = self._codes(r, "code", label, where)
         onset = self._choice(r, "onset", label, where, last=False)
         abatement = self._choice(r, "abatement", label, where, last=True)
         # abatement[x] present without a day that can be read: it ended, on a day not known
-        abated = abatement is None and any(k.startswith("abatement") and r[k] not in (None, "", {}) for k in r)
+        abated = abatement[1] is None and any(k.startswith("abatement") and r[k] not in (None, "", {}) for k in r)
         self.conditions.append(Condition(
             rid,
             codes,
             status_code(r.get("clinicalStatus")),
             verification,
-            onset,
-            abatement,
-            recorded,
+            onset[0],
+            abatement[1],
+            recorded[0],
             _text_if_uncoded(r.get("code")),
             abated,
+            onset_latest=_other(onset, 1),
+            abatement_earliest=_other(abatement, 0),
+            recorded_latest=_other(recorded, 1),
         ))
 
     def _medication(self, r: dict[str, Any], where: Where, rid: str) -> None:
@@ -414,42 +426,50 @@ class RecordBuilder:
             return
         label = f"{kind}/{rid}"
         codes, ingredients, text = self._medication_codes(r, label, where)
-        start: dt.date | None = None
-        end: dt.date | None = None
-        open_end = False
+        start: Days = NO_DAYS
+        end: Days = NO_DAYS
         if kind == "MedicationRequest":
             start, end = self._request_dates(r, label, where)
         elif kind == "MedicationDispense":
             start, end = self._dispense_dates(r, label, where)
         elif "effectiveDateTime" in r:
-            start, end = self._span(r["effectiveDateTime"], label, where, ".effectiveDateTime")
+            # a MedicationStatement's one day: the course was being taken then, and may have gone
+            # on after it (ended on a day not given); an administration is that day only
+            start = self._bounds(r["effectiveDateTime"], label, where, ".effectiveDateTime")
         elif "effectivePeriod" in r:
             start, end = self._period(r["effectivePeriod"], label, where, ".effectivePeriod")
-            open_end = start is not None and end is None  # a Period without an end is ongoing (FHIR R4)
-        self.medications.append(Medication(rid, codes, start, end, status, kind, ingredients, text, open_end))
+        # A Period without an end is ongoing (FHIR R4), and so is a course dated by one day: ongoing
+        # while the status says so, else over on a day the record does not give.
+        one_administration = kind == "MedicationAdministration" and "effectiveDateTime" in r
+        open_end = start[0] is not None and end[1] is None and not one_administration
+        self.medications.append(Medication(
+            rid, codes, start[0], end[1], status, kind, ingredients, text, open_end,
+            start_latest=_other(start, 1), end_earliest=_other(end, 0)))
 
-    def _dispense_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[dt.date | None, dt.date | None]:
+    def _dispense_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[Days, Days]:
         """whenHandedOver (else whenPrepared) to the end of the days' supply, when given in days:
-        a drug dispensed for 28 days may be taken until the last of them."""
+        a drug dispensed for 28 days may be taken until the last of them. Without a supply the
+        drug may be taken for any time after it was handed over: the end is not given."""
         key = "whenHandedOver" if "whenHandedOver" in r else "whenPrepared"
         if key not in r:
-            return None, None
-        start, end = self._span(r[key], label, where, "." + key)
+            return NO_DAYS, NO_DAYS
+        start = self._bounds(r[key], label, where, "." + key)
         supply = r.get("daysSupply")
-        if end is not None and isinstance(supply, dict) and "value" in supply:
+        if start[0] is not None and isinstance(supply, dict) and "value" in supply:
             # a supply without a unit code is in days, as its element's name says
-            last = self._course_end(end, {"code": "d", **supply}, label, where, ".daysSupply",
-                                    "the dispense is dated by its hand-over day only")
-            end = last if last is not None and last >= end else end
-        return start, end
+            return start, self._course_ends(start, {"code": "d", **supply}, label, where, ".daysSupply",
+                                            "the course after hand-over has no known end")
+        return start, NO_DAYS
 
-    def _request_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[dt.date | None, dt.date | None]:
-        """authoredOn, narrowed or widened by dosageInstruction timing bounds."""
-        start = end = None
+    def _request_dates(self, r: dict[str, Any], label: str, where: Where) -> tuple[Days, Days]:
+        """authoredOn, narrowed or widened by dosageInstruction timing bounds. An order with no
+        bounds has no end: the course follows the day it was written, for a time not given."""
+        start: Days = NO_DAYS
+        end: Days = NO_DAYS
         if "authoredOn" in r:
-            start = self._bound(r["authoredOn"], label, where, ".authoredOn", last=False)
-        starts: list[dt.date] = []
-        ends: list[dt.date | None] = []
+            start = self._bounds(r["authoredOn"], label, where, ".authoredOn")
+        starts: list[Days] = []
+        ends: list[Days] = []
         instructions = r.get("dosageInstruction")
         for i, d in enumerate(instructions if isinstance(instructions, list) else ()):
             timing = d.get("timing") if isinstance(d, dict) else None
@@ -457,18 +477,29 @@ class RecordBuilder:
             if isinstance(repeat, dict) and "boundsPeriod" in repeat:
                 s, e = self._period(repeat["boundsPeriod"], label, where,
                                     f".dosageInstruction[{i}].timing.repeat.boundsPeriod")
-                if s is not None:
+                if s[0] is not None:
                     starts.append(s)
                 ends.append(e)
             elif isinstance(repeat, dict) and "boundsDuration" in repeat:
                 # "for 14 days" from the order: the course's last day is authoredOn + duration - 1
                 path = f".dosageInstruction[{i}].timing.repeat.boundsDuration"
-                ends.append(self._course_end(start, repeat["boundsDuration"], label, where, path))
+                ends.append(self._course_ends(start, repeat["boundsDuration"], label, where, path))
         if starts:
-            start = min(starts)
-        if ends:  # an open-ended instruction means the order has no end
-            end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
+            start = (min(s[0] for s in starts if s[0]), min(s[1] for s in starts if s[1]))
+        # an open-ended instruction means the order has no end
+        if ends and all(e[1] is not None for e in ends):
+            end = (max(e[0] for e in ends if e[0]), max(e[1] for e in ends if e[1]))
         return start, end
+
+    def _course_ends(self, start: Days, raw: Any, label: str, where: Where, path: str,
+                     otherwise: str = "the course is taken to have no end") -> Days:
+        """The days a course of ``raw`` (a Duration) from a start that may be any of ``start``
+        may end on; NO_DAYS (no known end) when either cannot be read, with a warning."""
+        first = self._course_end(start[0], raw, label, where, path, otherwise)
+        if first is None or start[1] == start[0]:
+            return first, first
+        last = self._course_end(start[1], raw, label, where, path, otherwise)
+        return (first, last) if last is not None else NO_DAYS
 
     def _course_end(self, start: dt.date | None, raw: Any, label: str, where: Where, path: str,
                     otherwise: str = "the course is taken to have no end") -> dt.date | None:
@@ -554,21 +585,17 @@ class RecordBuilder:
         if status in PROCEDURE_NOT_DONE:
             return
         label = "Procedure/" + rid
-        start: dt.date | None = None
-        end: dt.date | None = None
+        end: Days = NO_DAYS
         open_end = False
-        if "performedDateTime" in r:
-            start, end = self._span(r["performedDateTime"], label, where, ".performedDateTime")
-            if end == start:  # a full date: a point in time, no period
-                end = None
-        elif "performedPeriod" in r:
+        if "performedPeriod" in r:
             start, end = self._period(r["performedPeriod"], label, where, ".performedPeriod")
             # a Period without an end is ongoing (FHIR R4 Period); a course of radiotherapy often comes so
-            open_end = start is not None and end is None
-        else:
+            open_end = start[0] is not None and end[1] is None
+        else:  # one day (performedDateTime, an Age...): a point in time, no period
             start = self._choice(r, "performed", label, where, last=False)
-        self.procedures.append(Procedure(rid, self._codes(r, "code", label, where), start, end, status,
-                                         _text_if_uncoded(r.get("code")), open_end))
+        self.procedures.append(Procedure(rid, self._codes(r, "code", label, where), start[0], end[1], status,
+                                         _text_if_uncoded(r.get("code")), open_end,
+                                         date_latest=_other(start, 1), end_earliest=_other(end, 0)))
 
     def _allergy(self, r: dict[str, Any], where: Where, rid: str) -> None:
         verification = status_code(r.get("verificationStatus"))
@@ -712,6 +739,12 @@ class RecordBuilder:
             warnings=tuple(self.warnings),
             set_aside=tuple(self._set_aside),
         )
+
+
+def _other(days: Days, side: int) -> dt.date | None:
+    """The other end of a date's days (``side`` 1: the last, 0: the first) when it differs
+    from the one a record keeps; None when the date is exact or missing."""
+    return days[side] if days[side] != days[1 - side] else None
 
 
 def _text_if_uncoded(concept: Any) -> str | None:
