@@ -446,17 +446,19 @@ records AS (
          -- engine.spans.span_of: it began by the day it ended, and ended no earlier than it began
          CASE WHEN r."end" IS NOT NULL AND r."end" < COALESCE(r.begin_latest, r.begin) THEN r."end"
               ELSE COALESCE(r.begin_latest, r.begin) END AS first_hi,
-         -- the days it may last have applied on, up to the as-of date
+         -- the days it may last have applied on, up to the as-of date (none for an undated record:
+         -- LEAST and GREATEST skip NULLs in DuckDB and Spark)
          CASE WHEN r."end" IS NOT NULL THEN LEAST(GREATEST(COALESCE(r.end_earliest, r."end"),
                                                            COALESCE(r.begin, r.end_earliest, r."end")), {day})
               WHEN r.end_unknown AND r.kind <> 'condition' AND {ongoing} THEN {day}
-              WHEN r.end_unknown THEN LEAST(r.begin, {day})
+              WHEN r.end_unknown THEN CASE WHEN r.begin IS NOT NULL THEN LEAST(r.begin, {day}) END
               WHEN r.kind IN ('condition', 'medication') AND {ongoing} THEN {day}
-              ELSE LEAST(r.begin, {day}) END AS last_lo,
+              ELSE CASE WHEN r.begin IS NOT NULL THEN LEAST(r.begin, {day}) END END AS last_lo,
          CASE WHEN r."end" IS NOT NULL THEN LEAST(r."end", {day})
               WHEN r.end_unknown AND r.begin IS NOT NULL THEN {day}
               WHEN r.kind IN ('condition', 'medication') AND {ongoing} THEN {day}
-              ELSE LEAST(COALESCE(r.begin_latest, r.begin), {day}) END AS last_hi
+              ELSE CASE WHEN r.begin IS NOT NULL THEN LEAST(COALESCE(r.begin_latest, r.begin), {day}) END
+         END AS last_hi
   FROM fact_record AS r
   JOIN rec_match AS m ON m.key = r.key
   JOIN sleaf AS p ON p.leaf = m.leaf AND p.kind = r.kind

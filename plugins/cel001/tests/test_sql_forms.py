@@ -188,14 +188,16 @@ LINES = [
     given_drugs("future-only", (CARBOPLATIN, -10, None)),
     given_drugs("future-beside", (CARBOPLATIN, 100, 50), (GEMCITABINE, -10, None)),
     given_drugs("end-only", (CARBOPLATIN, None, 100), (GEMCITABINE, 30, None)),
-    given_drugs("end-before-start", (CARBOPLATIN, 400, 500), (GEMCITABINE, 300, 250)),
+    given_drugs("end-before-start-defer", (CARBOPLATIN, 400, 500), (GEMCITABINE, 300, 250)),
     given_drugs("undated-alone", (CARBOPLATIN, None, None)),
     given_drugs("undated-beside", (CARBOPLATIN, 300, 250), (GEMCITABINE, None, None)),
     given_drugs("text-only-alone", (None, 300, 250, {"text": "chemotherapy, see oncology notes"})),
     given_drugs("text-only-beside", (CARBOPLATIN, 300, 250), (None, 300, 250, {"text": "chemotherapy"})),
     given_drugs("text-only-future", (CARBOPLATIN, 300, 250), (None, -3, None, {"text": "chemotherapy"})),
     given_drugs("not-taken", (CARBOPLATIN, 300, 250), (GEMCITABINE, 100, 50, {"status": "not-taken"})),
-    given_drugs("stopped-no-end", (CARBOPLATIN, 300, None, {"status": "stopped"}), (GEMCITABINE, 100, None)),
+    given_drugs("partial-start-defer", (CARBOPLATIN, 300, 250, {"start": day(300)[:7]}), (GEMCITABINE, 100, 50)),
+    given_drugs("partial-start-future-month", (CARBOPLATIN, 300, 250), (GEMCITABINE, -40, None, {"start": day(-40)[:7]})),
+    given_drugs("stopped-no-end-defer", (CARBOPLATIN, 300, None, {"status": "stopped"}), (GEMCITABINE, 100, None)),
 ]
 
 
@@ -279,11 +281,12 @@ ANTICANCER = """
 
 def test_lines_of_therapy_leaves_with_every_op(lines_export, tmp_path):
     """The count compared with each op, a lower bound (">=": text-only or undated records
-    beside) included: the compiled leaf is the evaluator's, and SQL decides every one."""
+    beside) included: the compiled leaf is the evaluator's, and SQL decides every one but the
+    ``-defer`` patients'."""
     engine = leaf_trial(tmp_path / "rules", LIMITS, ANTICANCER)
     found = leaf_results(lines_export, engine, "leaves", tmp_path / "cache")
-    assert all(sql == python for sql, python in found.values()), \
-        {k: v for k, v in found.items() if v[0] != v[1]}
+    wrong = {k: v for k, v in found.items() if v[0] != v[1] and not (v[0] is None and k[0].endswith("-defer"))}
+    assert not wrong, wrong
     bound = {cid: python for (pid, cid), (_, python) in found.items() if pid == "text-only-beside"}
     assert bound["inc01_at_least_2"] == "unknown" and bound["inc03_exactly_1"] == "unknown"
     assert bound["inc04_fewer_than_2"] == "unknown" and bound["inc07_at_least_1"] == "met"
