@@ -23,7 +23,7 @@ from trialrules.language.models import Evidence, Observation, PatientRecord, Win
 from trialrules.language.statuses import ONGOING
 from trialrules.language.terminology import Matcher
 
-__all__ = ["DerivedFunction", "DerivedValue", "FunctionContext", "Latest", "Span", "every_reading",
+__all__ = ["DerivedFunction", "DerivedValue", "FunctionContext", "Latest", "Span", "SqlValue", "every_reading",
            "last_day_applies", "record_span"]
 
 T = TypeVar("T")
@@ -154,6 +154,34 @@ class Latest:
     results: tuple[Observation, ...]
     reason: str
 
+
+
+@frozen
+class SqlValue:
+    """What a function's SQL form returns (docs/plugin-guide.md, "SQL forms"): SQL expressions
+    over the patient (``q.patient``) and the per-patient relations the form asked the context
+    for (``trialrules.population.sqlform.SqlContext``), one value per patient.
+
+    For each patient: where ``defer`` holds (or is NULL), the Python function decides; else
+    where ``unknown`` holds (or is NULL: deferred too), the function returns no value (the
+    rule is ``unknown``); else ``value`` is the function's value (NULL, or not finite: deferred).
+    The compiler compares it with the rule's ``op``/``value``/``unit`` as the evaluator does.
+    """
+
+    #: the derived value, a number (read only where neither ``unknown`` nor ``defer`` holds)
+    value: str
+    #: where the function returns no value (``DerivedValue(None)``)
+    unknown: str = "FALSE"
+    #: where the SQL does not reproduce the function exactly: the Python function decides
+    defer: str = "FALSE"
+    #: the unit of ``value``, as the function's ``DerivedValue.unit``
+    unit: str | None = None
+    #: how far ``value`` may be from the function's (which rounds, e.g. to 4 decimals: 1e-4):
+    #: a value this close to the rule's limit is left to the Python function
+    tolerance: float = 0.0
+    #: ``value`` is exactly the function's value where it is an integer (a count, a 0/1 flag):
+    #: compared with the limit as it is, with no margin
+    exact: bool = False
 
 
 DerivedFunction = Callable[[FunctionContext, Mapping[str, Any]], DerivedValue]

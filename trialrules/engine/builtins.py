@@ -17,7 +17,7 @@ from trialrules.calendar_arithmetic import age_in_completed_months, age_in_years
 from trialrules.engine.latest import when_of
 from trialrules.engine.measure import evidence_of
 from trialrules.errors import RuleFileError, UnitError
-from trialrules.functions import DerivedValue, FunctionContext, Latest
+from trialrules.functions import DerivedValue, FunctionContext, Latest, SqlValue
 from trialrules.language import units
 from trialrules.language.converters import converter
 from trialrules.language.loader import parse_file
@@ -305,12 +305,90 @@ def bsa_mosteller(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue
     return DerivedValue(round(math.sqrt(h.value * w.value / 3600.0), 4), "m2", _all_ev(w, h))
 
 
+# --------------------------------------------------------------------------
+# SQL forms (docs/plugin-guide.md, "SQL forms"): the same inputs, chosen by the same
+# latest-value rule, read and converted as ``latest_quantity`` reads them, in the same
+# arithmetic; what SQL cannot reproduce exactly is deferred to the Python function.
+# --------------------------------------------------------------------------
+
+def _latest_quantity_sql(q: Any, concept: str, unit: str, window: Any) -> Any:
+    """``latest_quantity(ctx, concept, unit, window)`` for every patient (``q``: the population
+    compiler's ``SqlContext``)."""
+    molar = SHARED_MEASUREMENTS.get(concept, (None, None, None, None))[3]
+    return q.latest(q.observations(concept, unit=unit, molar_mass=molar), window)
+
+
+def _plain_window(args: Mapping[str, Any]) -> bool:
+    """Whether ``args``' window reads as ``_window`` reads it (absent, or a mapping that structures);
+    anything else makes the Python function raise (unknown): the form leaves it to Python."""
+    raw = args.get("window")
+    if raw is None:
+        return True
+    if not isinstance(raw, Mapping):
+        return False
+    try:
+        _window(args)
+    except Exception:
+        return False
+    return True
+
+
+def _sql_any(*conditions: str) -> str:
+    return "(" + " OR ".join(f"COALESCE({c}, FALSE)" for c in conditions) + ")"
+
+
+def cockcroft_gault_sql(q: Any, args: Mapping[str, Any]) -> SqlValue | None:
+    """``builtins.cockcroft_gault``: unknown when sex (female/male), birth date, the newest
+    creatinine or weight is missing or unusable, or creatinine is not positive."""
+    if not _plain_window(args):
+        return None
+    window = args.get("window")
+    scr = _latest_quantity_sql(q, "creatinine", "mg/dL", window)
+    weight = _latest_quantity_sql(q, "body_weight", "kg", window if args.get("weight_window", True) else None)
+    p = q.patient
+    age = q.age_years()
+    unknown = _sql_any(f"{p}.sex IS NULL", f"{p}.sex NOT IN ('female', 'male')", f"{p}.birth_date IS NULL",
+                   scr.unknown, weight.unknown, f"({scr.ok} AND {scr.value} <= 0)")
+    defer = _sql_any(scr.defer, weight.defer)
+    value = (f"(CASE WHEN {scr.value} > 0 THEN (140 - {age}) * {weight.value} / (72 * {scr.value}) "
+             f"* (CASE WHEN {p}.sex = 'female' THEN 0.85 ELSE 1.0 END) END)")
+    # the function rounds to 4 decimals
+    return SqlValue(value, unknown=unknown, defer=f"(NOT {unknown} AND {defer})", unit="mL/min", tolerance=1e-4)
+
+
+def qtcf_sql(q: Any, args: Mapping[str, Any]) -> SqlValue | None:
+    """``builtins.qtcf``: the reported QTcF when it is at least as new as the QT interval (by the
+    last day each may mean), else Fridericia from the newest QT interval and a heart rate whose
+    newest results fall on the same day."""
+    if not _plain_window(args):
+        return None
+    window = args.get("window")
+    reported = _latest_quantity_sql(q, "qtcf", "ms", window)
+    qt = _latest_quantity_sql(q, "qt_interval", "ms", window)
+    hr = _latest_quantity_sql(q, "heart_rate", "/min", window)
+    low = "DATE '0001-01-01'"  # ``dt.date.min``, where a newest result has no date
+    use_reported = (f"({reported.n} > 0 AND ({qt.n} = 0 OR COALESCE({reported.last_day}, {low}) >= "
+                    f"COALESCE({qt.last_day}, {low})))")
+    same_day = (f"(({hr.last_day} IS NULL AND {qt.last_day} IS NULL) OR {hr.last_day} = {qt.last_day})")
+    computed_unknown = _sql_any(f"{qt.n} = 0", qt.unknown, hr.unknown, f"NOT {same_day}",
+                            f"({hr.ok} AND {hr.value} <= 0)")
+    computed_defer = _sql_any(qt.defer, hr.defer)
+    unknown = (f"(CASE WHEN {use_reported} THEN {reported.unknown} ELSE {computed_unknown} END)")
+    defer = (f"(CASE WHEN {use_reported} THEN {reported.defer} "
+             f"ELSE (NOT {computed_unknown} AND {computed_defer}) END)")
+    fridericia = (f"(CASE WHEN {hr.value} > 0 THEN {qt.value} / POWER((60000.0 / {hr.value}) / 1000.0, 1.0 / 3.0) END)")
+    value = f"(CASE WHEN {use_reported} THEN {reported.value} ELSE {fridericia} END)"
+    # the function rounds to 2 decimals
+    return SqlValue(value, unknown=unknown, defer=defer, unit="ms", tolerance=1e-2)
+
+
 @hookimpl
 def trialrules_register_functions(registry: Registry) -> None:
     registry.add_function("age_years", age_years, description="age in completed years")
     registry.add_function("age_months", age_months, description="age in completed months")
-    registry.add_function("cockcroft_gault", cockcroft_gault, description="creatinine clearance (Cockcroft–Gault)")
+    registry.add_function("cockcroft_gault", cockcroft_gault, description="creatinine clearance (Cockcroft–Gault)",
+                          sql=cockcroft_gault_sql)
     registry.add_function("schwartz_bedside", schwartz_bedside, description="eGFR (bedside Schwartz)")
-    registry.add_function("qtcf", qtcf, description="QTcF (Fridericia)")
+    registry.add_function("qtcf", qtcf, description="QTcF (Fridericia)", sql=qtcf_sql)
     registry.add_function("bmi", bmi, description="body-mass index")
     registry.add_function("bsa_mosteller", bsa_mosteller, description="body-surface area (Mosteller)")

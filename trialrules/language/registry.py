@@ -43,6 +43,9 @@ class FunctionSpec:
     fn: Callable[..., Any]
     description: str
     plugin: str
+    #: the function's SQL form, ``sql(q, args) -> SqlValue | None`` (docs/plugin-guide.md, "SQL
+    #: forms"): what the compiled population screening computes instead of calling ``fn``
+    sql: Callable[..., Any] | None = None
 
 
 class Registry:
@@ -76,13 +79,19 @@ class Registry:
             return
         self.valuesets[valueset.name] = (valueset, self.plugin)
 
-    def add_function(self, name: str, fn: Callable[..., Any], *, description: str = "") -> None:
-        """Add a derived-value function ``fn(ctx, args) -> DerivedValue``."""
+    def add_function(self, name: str, fn: Callable[..., Any], *, description: str = "",
+                     sql: Callable[..., Any] | None = None) -> None:
+        """Add a derived-value function ``fn(ctx, args) -> DerivedValue``; ``sql``, optional,
+        its SQL form ``sql(q, args) -> SqlValue | None`` for the compiled population screening
+        (``trialrules.population.sqlform``)."""
         if name in self.functions:
             other = self.functions[name].plugin
             self._problem(f"function {name!r} is already registered by {other}")
             return
-        self.functions[name] = FunctionSpec(name, fn, description, self.plugin)
+        if sql is not None and not callable(sql):
+            self._problem(f"function {name!r}: its sql form is not callable")
+            sql = None
+        self.functions[name] = FunctionSpec(name, fn, description, self.plugin, sql)
 
     def add_input_adapter(self, adapter: InputAdapter) -> None:
         """Add a reader of patient input."""

@@ -99,6 +99,12 @@ class Plan:
     #: each name's structure, for deciding in Python what SQL left open: ("sql",) never open;
     #: ("leaf", trial id, rule node, criterion id); (combinator, parts...)
     shape: dict[str, tuple[Any, ...]] = field(factory=dict)
+    #: relations functions' SQL forms use (``sqlform.py``), in the order they depend on each other
+    ctes: list[tuple[str, str]] = field(factory=list)
+    #: (leaf, query of its results per patient) for the derived values with an SQL form
+    derived: list[tuple[str, str]] = field(factory=list)
+    #: SQL forms that failed to build (the Python function decides everywhere instead)
+    form_errors: list[str] = field(factory=list)
 
     def row(self, table: str, *values: Any) -> None:
         self.tables[table][1].append(values)
@@ -176,6 +182,7 @@ _TABLES = {
               ("min_count", "i"), ("if_absent", "i")],
     "rec_match": [("leaf", "s"), ("key", "i"), ("undecided", "b"), ("limit_day", "d")],
     "aleaf": [("leaf", "s"), ("k1", "s"), ("k2", "s")],
+    "value_reading": [("leaf", "s"), ("valkey", "i"), ("reading", "f"), ("state", "s")],
 }
 
 
@@ -192,6 +199,30 @@ class Compiler:
         self._recordkeys: list[tuple[int, str, Any]] | None = None
         self._units: list[str | None] | None = None
         self._trial: CompiledTrial | None = None
+        #: what functions' SQL forms asked for, by what it is: (relation name, SQL)
+        self.forms: dict[Any, tuple[str, str]] = {}
+        self._form_keys: dict[Any, tuple[str, Any]] = {}
+
+    @staticmethod
+    def unit_factor(unit: str | None, target: str | None, molar: float | None,
+                    valence: float | None) -> tuple[str, float | None]:
+        """``_factor``, for the SQL forms' relations (``sqlform.py``)."""
+        return _factor(unit, target, molar, valence)
+
+    @staticmethod
+    def code_matches(matcher: Any, codes: Any) -> bool:
+        """``_matches``, for the SQL forms' relations (``sqlform.py``)."""
+        return _matches(matcher, codes)
+
+    def form_key(self, key: Any, keep: Any) -> tuple[str, bool]:
+        """A name for rows of the small tables an SQL form's relation joins, and whether it is
+        new (the rows are then to be written); ``keep`` holds what ``key`` names by identity."""
+        found = self._form_keys.get(key)
+        if found is not None:
+            return found[0], False
+        name = f"k{len(self._form_keys)}"
+        self._form_keys[key] = (name, keep)
+        return name, True
 
     # -- distinct keys of the export --------------------------------------------
 
@@ -288,8 +319,12 @@ class Compiler:
     def derived(self, node: Derived, shape: tuple[Any, ...]) -> str:
         assert self._trial is not None
         spec = self._trial.functions.get(node.function)
+        if spec is not None and getattr(spec, "sql", None) is not None:
+            found = self.sql_form(node, spec, shape)
+            if found is not None:
+                return found
         comp = node.comparison
-        if spec is not None and compiles(spec.fn) and comp.unit is None and comp.op and \
+        if spec is not None and _is_age_years(spec.fn) and comp.unit is None and comp.op and \
                 comp.value is not None and math.isfinite(comp.value):
             # completed years at the as-of date (``age_in_years``), compared as a count
             d = self.plan.as_of
@@ -301,6 +336,44 @@ class Compiler:
                                    f"{float(comp.value)!r} THEN 2 ELSE 0 END)")
         self.plan.python_nodes.add(node.function)
         return self.plan.value(_NULL, shape)
+
+    def sql_form(self, node: Derived, spec: Any, shape: tuple[Any, ...]) -> str | None:
+        """The leaf of a function with an SQL form (``sqlform.py``), or None when the form
+        declines, fails, or its unit cannot be compared by a plain factor (Python decides)."""
+        from trialrules.population.sqlform import SqlContext, check_form, derived_sql, leaf_sql
+
+        assert self._trial is not None
+        comp = node.comparison
+        op = comp.op or ">="  # as ``_compile_derived``
+        limit = float(comp.value or 0)
+        if not math.isfinite(limit):
+            return None
+        q = SqlContext(self, self._trial)
+        try:
+            form = spec.sql(q, node.args)
+            if form is None:
+                return None
+            form = check_form(form)
+        except Exception as exc:  # a plugin's form must not stop a screening: its function runs instead
+            self.plan.form_errors.append(f"{node.function}: {type(exc).__name__}: {exc}")
+            return None
+        factor = 1.0
+        if comp.unit is not None:
+            if form.unit is None:
+                return None
+            state, found = _factor(form.unit, comp.unit, None, None)
+            if state != "factor" or found is None:
+                return None
+            factor = found
+        key = ("derived", form, tuple(q.joins))
+        relation = self.forms.get(key)
+        if relation is None:
+            relation = self.forms[key] = (f"fd{len(self.forms)}", derived_sql(form, q.joins))
+            self.plan.ctes.append(relation)
+        leaf = self.plan.leaf(DEFER)
+        self.plan.derived.append((leaf, f"SELECT '{leaf}' AS leaf, ord, {leaf_sql(form, relation[0], op, limit, factor)} "
+                                        f"AS r FROM {relation[0]}"))
+        return self.column(leaf, DEFER, shape)
 
     def search(self, node: RecordSearch, shape: tuple[Any, ...]) -> str:
         assert self._trial is not None
@@ -376,6 +449,9 @@ class Compiler:
             f",\nlayer{h} AS (SELECT *, "
             + ", ".join(f"{expr} AS {name}" for name, height, expr in self.plan.nodes if height == h)
             + f" FROM layer{h - 1})" for h in range(1, top + 1))
+        forms = "".join(f",\n{name} AS ({body})" for name, body in self.plan.ctes)
+        derived = "".join(f"\n  UNION ALL SELECT leaf, ord, r FROM ({body}) AS {leaf}_r"
+                          for leaf, body in self.plan.derived)
         status = "COALESCE(r.clinical, r.status)"
         ongoing = f"(r.begin IS NOT NULL AND ({status} IS NULL OR {status} IN ({_list(ONGOING)})))"
         skip = " ".join(
@@ -503,11 +579,11 @@ attested AS (
   JOIN (SELECT leaf, k1 AS key, k1, k2 FROM aleaf UNION ALL SELECT leaf, k2 AS key, k1, k2 FROM aleaf) AS l
     ON a.key = l.key
   GROUP BY l.leaf, a.ord
-),
+){forms},
 leaf_result AS (
   SELECT leaf, ord, r FROM measured
   UNION ALL SELECT leaf, ord, r FROM searched
-  UNION ALL SELECT leaf, ord, r FROM attested
+  UNION ALL SELECT leaf, ord, r FROM attested{derived}
 ),
 leaf_pivot AS (
   SELECT ord, {pivot} FROM leaf_result GROUP BY ord
@@ -522,9 +598,14 @@ ORDER BY ord
 """
 
 
-def compiles(fn: Any) -> bool:
-    """Whether a derived-value function has an SQL form here (the built-in ``age_years``);
-    every other function runs in Python, per patient."""
+def compiles(spec: Any) -> bool:
+    """Whether a registered function has an SQL form: the built-in ``age_years`` (compiled
+    here), or one its plugin registered (``sqlform.py``); every other function runs in Python,
+    per patient."""
+    return _is_age_years(spec.fn) or getattr(spec, "sql", None) is not None
+
+
+def _is_age_years(fn: Any) -> bool:
     from trialrules.engine import builtins
 
     return fn is builtins.age_years
@@ -565,8 +646,12 @@ def _judge_sql() -> str:
     ``make_match_judge``): 0/2 met or not, 1 unknown (cannot be judged), 3 undecided here."""
     x = "i.number * u.factor"
     number_test = "(CASE WHEN i.op IS NULL THEN 3 ELSE {} END)"
+    # a whole number, unconverted, against a whole limit (ECOG <= 1): the evaluator's 12-digit
+    # rounding leaves both as they are, so the comparison is exact even at the limit
+    whole = ("u.factor = 1.0 AND i.number = FLOOR(i.number) AND ABS(i.number) < 1e11 "
+             "AND i.limit_ = FLOOR(i.limit_) AND ABS(i.limit_) < 1e11")
     ops = " ".join(
-        f"WHEN i.op = '{op}' THEN {_compare_dyn(x, op, 'i.limit_')}" for op in (">=", ">", "<=", "<", "==", "!="))
+        f"WHEN i.op = '{op}' THEN {_compare_dyn(x, op, 'i.limit_', whole)}" for op in (">=", ">", "<=", "<", "==", "!="))
     numeric = number_test.format(f"CASE {ops} ELSE 3 END")
 
     def against(bound: str) -> str:
@@ -578,6 +663,9 @@ def _judge_sql() -> str:
                 f"WHEN i.n_applicable > 1 OR NOT i.range_certain THEN 3 "
                 f"WHEN {value} IS NULL OR {cmp} IS NOT NULL THEN 1 "
                 f"WHEN i.unit IS NULL AND i.vkind = 'qty' THEN 1 "
+                # a bare number and a limit without unit (INR): ``_bound_in`` takes the limit as it is
+                f"WHEN i.unit IS NULL AND {unit} IS NULL AND i.vkind = 'num' THEN (CASE WHEN {value} <= 0 THEN 1 "
+                f"WHEN i.comparator IS NOT NULL THEN 3 {tests} ELSE 3 END) "
                 f"WHEN i.unit IS NULL OR {unit} IS NULL OR {unit} <> i.unit THEN 3 "
                 f"WHEN {value} <= 0 THEN 1 "
                 f"WHEN i.comparator IS NOT NULL THEN 3 "
@@ -594,8 +682,8 @@ def _judge_sql() -> str:
       ELSE {numeric} END)"""
 
 
-def _compare_dyn(x: str, op: str, limit: str) -> str:
-    near = f"ABS({x} - {limit}) <= {_NEAR!r} * GREATEST(ABS({x}), ABS({limit}), 1e-300)"
+def _compare_dyn(x: str, op: str, limit: str, exact: str = "FALSE") -> str:
+    near = f"NOT ({exact}) AND ABS({x} - {limit}) <= {_NEAR!r} * GREATEST(ABS({x}), ABS({limit}), 1e-300)"
     sql_op = {"==": "=", "!=": "<>"}.get(op, op)
     return f"(CASE WHEN {near} THEN 3 WHEN {x} {sql_op} {limit} THEN 2 ELSE 0 END)"
 

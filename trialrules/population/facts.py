@@ -55,7 +55,7 @@ def _schemas() -> dict[str, Any]:
             ("has_when", b), ("lo", f64), ("hi", f64), ("zoned", b), ("first_day", d), ("last_day", d),
             ("n_ranges", i64), ("n_applicable", i64), ("range_certain", b),
             ("high_value", f64), ("high_unit", s), ("high_cmp", s),
-            ("low_value", f64), ("low_unit", s), ("low_cmp", s)]),
+            ("low_value", f64), ("low_unit", s), ("low_cmp", s), ("obs_date", d)]),
         "fact_obs_codekey": pa.schema([("codekey", i64), ("codes", pa.binary())]),
         "fact_obs_valkey": pa.schema([("valkey", i64), ("observation", pa.binary())]),
     }
@@ -109,7 +109,8 @@ def _source_key() -> str:
 
     package = Path(trialrules.__file__).parent
     digest = hashlib.blake2b(digest_size=8)
-    for name in ("_latest.py", "evaluator.py", "statuses.py", "models.py", "population/facts.py"):
+    for name in ("engine/latest.py", "engine/evaluator.py", "language/statuses.py", "language/models.py",
+                 "population/facts.py"):
         path = package / name
         digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b""))
     return digest.hexdigest()
@@ -255,5 +256,5 @@ def _observation_row(ordinal: int, seq: int, obs: Any, birth: Any, sex: Any, cod
         number if finite else None, finite, unit, comparator,
         when is not None, when.lo if when else None, when.hi if when else None, when.zoned if when else None,
         when.first_day if when else None, when.last_day if when else None,
-        len(obs.reference_ranges), len(ranges), certain, hv, hu, hc, lv, lu, lc,
+        len(obs.reference_ranges), len(ranges), certain, hv, hu, hc, lv, lu, lc, obs.date,
     )

@@ -45,17 +45,8 @@ def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_o
                     spark_master: str | None = None, stats: dict[str, int] | None = None) -> Iterator[Any]:
     """Each patient's csv results, in the reader's order, its failures in place."""
     plan, query = plan_for(store, engine, trial_ids, as_of)
-    found = facts(store)
-    sql: _Session = _SparkSession(spark_master) if engine_name == "spark" else _DuckSession()
+    sql = open_session(store, engine, trial_ids, plan, engine_name, spark_master)
     try:
-        for name in ("fact_patient", "fact_observation", "fact_record", "fact_attestation"):
-            sql.view(name, found.table(name))
-        for name in ("observation", "observation_code"):
-            sql.view(name, store.table(name))
-        for name, (columns, rows) in plan.tables.items():
-            sql.table(name, columns, rows)
-        codes = trial_codes(engine, trial_ids)
-        sql.table("valueset_code", [("system", "s"), ("code", "s"), ("prefix", "b")], codes)
         sql.create("verdict", query)
         undecided = " OR ".join(f"c{i} IS NULL" for i in range(len(plan.columns))) or "FALSE"
         sql.create("need", f"SELECT ord FROM verdict WHERE {undecided}")
@@ -97,7 +88,7 @@ def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_o
             try:
                 index: list[PatientIndex] = []  # built once per patient, when a leaf needs it
                 outcome: Any = [_result(pid, trial, codes_row[a:b], names[a:b], record, as_of, plan, values, leaves,
-                                        index) for trial, (a, b) in zip(trials, spans, strict=True)]
+                                        index, stats) for trial, (a, b) in zip(trials, spans, strict=True)]
             except Exception as exc:  # an evaluation bug on one patient: reported as the CLI does
                 outcome = exc
             yield Judged(pid, warnings, outcome, engine)
@@ -105,6 +96,26 @@ def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_o
             on_error(failure)
     finally:
         sql.close()
+
+
+def open_session(store: Store, engine: Engine, trial_ids: Sequence[str], plan: Plan, engine_name: str = "duckdb",
+                 spark_master: str | None = None) -> _Session:
+    """An SQL session holding every table a plan's query reads."""
+    found = facts(store)
+    sql: _Session = _SparkSession(spark_master) if engine_name == "spark" else _DuckSession()
+    try:
+        for name in ("fact_patient", "fact_observation", "fact_record", "fact_attestation"):
+            sql.view(name, found.table(name))
+        for name in ("observation", "observation_code"):
+            sql.view(name, store.table(name))
+        for name, (columns, rows) in plan.tables.items():
+            sql.table(name, columns, rows)
+        codes = trial_codes(engine, trial_ids)
+        sql.table("valueset_code", [("system", "s"), ("code", "s"), ("prefix", "b")], codes)
+    except BaseException:
+        sql.close()
+        raise
+    return sql
 
 
 class _Session:
@@ -205,7 +216,7 @@ def _spans(trials: Sequence[CompiledTrial]) -> list[tuple[int, int]]:
 
 def _result(pid: str, trial: CompiledTrial, codes: Sequence[int | None], names: Sequence[str], record: Any,
             as_of: dt.date, plan: Plan, values: dict[str, int | None], leaves: dict[int, Any],
-            index: list[PatientIndex]) -> ScreeningResult:
+            index: list[PatientIndex], stats: dict[str, int] | None = None) -> ScreeningResult:
     """The trial's results: SQL's, and for a criterion SQL left open, the per-patient engine's
     results of the leaves SQL left open, combined as the evaluator combines."""
     ev: Evaluation | None = None
@@ -222,6 +233,9 @@ def _result(pid: str, trial: CompiledTrial, codes: Sequence[int | None], names: 
         if run is None:
             run = leaves[id(node)] = compile_rule(node, _CompileEnv(trial.valuesets, trial.matchers, trial.functions))
         ev.criterion_id = criterion_id
+        if stats is not None:  # what Python decides, by function or rule kind (benchmarks/bench_sqlforms.py)
+            what = getattr(node, "function", None) or type(node).__name__
+            stats[what] = stats.get(what, 0) + 1
         return CODE[run(ev).result]
 
     results = []

@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from trialrules import Evidence
-from trialrules.functions import DerivedValue, record_span
+from trialrules.functions import DerivedValue, SqlValue, record_span
 from trialrules.language.qualitative import NEGATIVE, POSITIVE, reading_of
 from trialrules.language.statuses import MEDICATION_NOT_TAKEN
 
-__all__ = ["gene_therapy_recorded", "infection_test"]
+__all__ = ["gene_therapy_recorded", "gene_therapy_recorded_sql", "infection_test", "infection_test_sql"]
 
 
 def _shown(value: Any) -> Any:
@@ -105,6 +105,55 @@ def gene_therapy_recorded(ctx: Any, args: Mapping[str, Any]) -> DerivedValue:
         return DerivedValue(0, reason=(f"no ATC-coded gene therapy on record; {len(unread)} medication(s) coded only in "
                                        f"other systems cannot be recognised here and are left to the attestation: {listed}"))
     return DerivedValue(0, reason="no gene therapy product on record")
+
+
+# --------------------------------------------------------------------------
+# SQL forms (docs/plugin-guide.md, "SQL forms"): the same rows read by the same
+# vocabulary; ``q`` is the population compiler's ``SqlContext``.
+# --------------------------------------------------------------------------
+
+
+def _read_test(value: Any) -> float | None:
+    """``infection_test``'s reading as a number: 1 positive, 0 negative, None otherwise."""
+    reading = reading_of(value)
+    return 1.0 if reading == POSITIVE else (0.0 if reading == NEGATIVE else None)
+
+
+def infection_test_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
+    """``infection_test`` for every patient: 0 with no test on or before the as-of date (or
+    undated), 1 when an undated one reads positive, else the newest result(s)' reading."""
+    tests = q.observations(args["tests"], read=_read_test, numbers="unreadable")
+    seen = q.per_patient(
+        f"SELECT ord, COUNT(*) AS n, "
+        f"MAX(CASE WHEN obs_date IS NULL AND readable = 'ok' AND reading = 1 THEN 1 ELSE 0 END) AS positive, "
+        f"MAX(CASE WHEN obs_date IS NULL AND readable = 'defer' THEN 1 ELSE 0 END) AS unread "
+        f"FROM {tests} WHERE obs_date IS NULL OR obs_date <= {q.day} GROUP BY ord")
+    latest = q.latest(tests)
+    by_latest = f"({seen}.n IS NOT NULL AND {seen}.positive = 0)"
+    return SqlValue(
+        value=f"(CASE WHEN {seen}.n IS NULL THEN 0 WHEN {seen}.positive = 1 THEN 1 ELSE {latest.value} END)",
+        unknown=f"({by_latest} AND {seen}.unread = 0 AND {latest.unknown})",
+        defer=f"({by_latest} AND ({seen}.unread = 1 OR {latest.defer}))",
+        exact=True)
+
+
+def gene_therapy_recorded_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
+    """``gene_therapy_recorded`` for every patient: 1 when a medication taken (by its status)
+    and surely started by the as-of date (or undated) has a code in the set; else unknown when
+    such a medication may have started after it (a month or year); else 0. The start days are
+    ``record_span``'s: ``begin`` its first possible day, ``begin_latest`` its last, no later than
+    the ``end``."""
+    gene = q.valueset(args["valueset"])
+    meds = q.records("medication", args["valueset"], match=lambda rec: bool(gene.matches_any(rec.codes)))
+    latest_start = 'CASE WHEN "end" IS NOT NULL AND begin_latest IS NOT NULL AND "end" < begin_latest THEN "end" ' \
+                   'ELSE begin_latest END'
+    taken = q.per_patient(
+        f"SELECT ord, SUM(CASE WHEN ({latest_start}) > {q.day} THEN 0 ELSE 1 END) AS surely, COUNT(*) AS n "
+        f"FROM {meds} "
+        f"WHERE LOWER(COALESCE(status, '')) NOT IN {q.literals(MEDICATION_NOT_TAKEN)} "
+        f"AND NOT (begin IS NOT NULL AND begin > {q.day}) GROUP BY ord")
+    return SqlValue(f"(CASE WHEN COALESCE({taken}.surely, 0) > 0 THEN 1 ELSE 0 END)",
+                    unknown=f"(COALESCE({taken}.surely, 0) = 0 AND COALESCE({taken}.n, 0) > 0)", exact=True)
 
 
 def _atc(system: str | None) -> bool:

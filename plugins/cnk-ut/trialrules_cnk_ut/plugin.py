@@ -24,9 +24,11 @@ def trialrules_register_functions(registry):
         "cnk_ut_infection_test",
         functions.infection_test,
         description="latest screening test (1 = positive, 0 = negative or none on record)",
+        sql=functions.infection_test_sql,
     )
     registry.add_function(
         "cnk_ut_gene_therapy_recorded",
         functions.gene_therapy_recorded,
         description="gene therapy product on record (1 = yes, 0 = none recognised)",
+        sql=functions.gene_therapy_recorded_sql,
     )

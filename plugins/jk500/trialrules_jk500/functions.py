@@ -59,7 +59,7 @@ import attrs
 
 from trialrules import Evidence
 from trialrules.calendar_arithmetic import add_months
-from trialrules.functions import DerivedValue, every_reading
+from trialrules.functions import DerivedValue, SqlValue, every_reading
 from trialrules.language.statuses import (
     CLINICAL_RECURRED,
     OBSERVATION_UNUSABLE,
@@ -67,7 +67,7 @@ from trialrules.language.statuses import (
     VERIFICATION_NOT_PRESENT,
 )
 
-__all__ = ["relapsed_refractory"]
+__all__ = ["relapsed_refractory", "relapsed_refractory_sql"]
 
 _MONTHS = 6
 
@@ -312,3 +312,18 @@ def _decide(found: Mapping[str, list[tuple[dt.date, str]]], as_of: dt.date) -> t
     else:
         value, reason, used = None, f"cannot decide: {early_why}; {refr_why}", early_used + refr_used
     return value, reason, used
+
+
+def relapsed_refractory_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
+    """The SQL form (docs/plugin-guide.md, "SQL forms"; ``q``: the population compiler's
+    ``SqlContext``) of the one case SQL settles exactly: a record with no AML Condition, no
+    disease-status assessment and no induction course at all (whatever their status or date),
+    where the function finds nothing and the value is unknown. Every other record goes to the
+    Python function."""
+    aml, assessment, induction = (q.valueset(n) for n in ("aml", "aml_response_assessment", "aml_induction_course"))
+    conditions = q.records("condition", "aml", match=lambda rec: _matches(aml, rec.codes) is not None)
+    assessments = q.observations("aml_response_assessment", match=lambda codes: _matches(assessment, codes) is not None)
+    courses = q.records("procedure", "aml_induction_course", match=lambda rec: _matches(induction, rec.codes) is not None)
+    held = q.per_patient(f"SELECT ord, COUNT(*) AS n FROM (SELECT ord FROM {conditions} UNION ALL "
+                         f"SELECT ord FROM {assessments} UNION ALL SELECT ord FROM {courses}) AS held GROUP BY ord")
+    return SqlValue("CAST(NULL AS DOUBLE)", unknown=f"({held}.n IS NULL)", defer=f"({held}.n IS NOT NULL)", exact=True)

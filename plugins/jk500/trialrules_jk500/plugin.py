@@ -19,4 +19,5 @@ def trialrules_register_functions(registry):
         "jk500_relapsed_refractory",
         functions.relapsed_refractory,
         description="relapsed/refractory AML (1 = yes, 0 = no)",
+        sql=functions.relapsed_refractory_sql,
     )
