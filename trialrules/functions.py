@@ -194,6 +194,9 @@ class SqlValue:
     #: ``value`` is exactly the function's value where it is an integer (a count, a 0/1 flag):
     #: compared with the limit as it is, with no margin
     exact: bool = False
+    #: where ``value`` is a bound, the function's ``DerivedValue.comparator`` (SQL giving ``'<'``,
+    #: ``'<='``, ``'>'`` or ``'>='``; NULL: an exact value): compared as the evaluator compares a bound
+    comparator: str = "NULL"
 
 
 DerivedFunction = Callable[[FunctionContext, Mapping[str, Any]], DerivedValue]

@@ -182,6 +182,9 @@ _TABLES = {
               ("min_count", "i"), ("if_absent", "i")],
     "rec_match": [("leaf", "s"), ("key", "i"), ("undecided", "b"), ("limit_day", "d")],
     "aleaf": [("leaf", "s"), ("k1", "s"), ("k2", "s")],
+    "record_label": [("leaf", "s"), ("key", "i"), ("label", "s")],
+    "amount_reading": [("leaf", "s"), ("vkind", "s"), ("number", "f"), ("unit", "s"), ("comparator", "s"),
+                       ("reading", "f"), ("state", "s")],
     "value_reading": [("leaf", "s"), ("valkey", "i"), ("reading", "f"), ("state", "s")],
 }
 
@@ -240,6 +243,21 @@ class Compiler:
         if self._recordkeys is None:
             self._recordkeys = [(k, kind, v) for k, kind, v in self.facts.keys("fact_record_key")]
         return self._recordkeys
+
+    def amounts(self, leaf: str) -> list[tuple[str, float, str | None, str | None]]:
+        """The distinct (vkind, number, unit, comparator) of the finite numbers and quantities of
+        the Observations whose code keys ``obs_match`` lists under ``leaf``."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        keys = pa.array([row[1] for row in self.plan.tables["obs_match"][1] if row[0] == leaf], pa.int64())
+        table = pq.read_table(self.facts.table("fact_observation"),
+                              columns=["codekey", "vkind", "number", "unit", "comparator"])
+        table = table.filter(pc.and_(pc.is_in(table.column("codekey"), value_set=keys),
+                                     pc.is_valid(table.column("number"))))
+        rows = zip(*(table.column(n).to_pylist() for n in ("vkind", "number", "unit", "comparator")), strict=True)
+        return sorted({r for r in rows if r[0] in ("qty", "num")}, key=repr)
 
     def value_units(self) -> list[str | None]:
         if self._units is None:

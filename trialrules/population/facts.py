@@ -29,6 +29,8 @@ from typing import Any
 
 from trialrules.population.store import Store
 
+# fact_record's ``start``: a medication's own start (``Medication.start``), which ``begin``
+# replaces by its end where the source gives none; NULL for other kinds.
 #: Bump when a column's meaning changes.
 FACTS_FORMAT = 2
 _PICKLE = pickle.HIGHEST_PROTOCOL
@@ -47,7 +49,7 @@ def _schemas() -> dict[str, Any]:
         "fact_record": pa.schema([
             ("ord", i64), ("kind", s), ("pos", i64), ("key", i64), ("status", s), ("verification", s),
             ("clinical", s), ("begin", d), ("end", d), ("end_unknown", b), ("begin_latest", d),
-            ("end_earliest", d)]),
+            ("end_earliest", d), ("start", d)]),
         "fact_record_key": pa.schema([("key", i64), ("kind", s), ("record", pa.binary())]),
         "fact_observation": pa.schema([
             ("ord", i64), ("seq", i64), ("ignored", b), ("codekey", i64), ("valkey", i64), ("vkind", s),
@@ -209,7 +211,7 @@ def _patient_rows(ordinal: int, record: Any, out: _Writer, record_keys: dict[tup
             b = record_bounds(rec, kind)
             out.add("fact_record", (ordinal, kind, pos, key, getattr(rec, "status", None), verification,
                                     getattr(rec, "clinical_status", None), b.first_lo, b.end_hi, b.end_unknown,
-                                    b.first_hi, b.end_lo))
+                                    b.first_hi, b.end_lo, getattr(rec, "start", None)))
 
 
 def _observation_row(ordinal: int, seq: int, obs: Any, birth: Any, sex: Any, code_keys: dict[Any, int],

@@ -27,7 +27,7 @@ from trialrules.engine.measure import snap
 from trialrules.engine.patient import window_start
 from trialrules.functions import SqlValue
 from trialrules.language.converters import converter
-from trialrules.language.models import Window
+from trialrules.language.models import Quantity, Window
 
 if TYPE_CHECKING:
     from trialrules.population.compile import Compiler
@@ -142,7 +142,9 @@ class SqlContext:
         * with ``read``: ``read(value) -> number | None`` is called once per distinct coded or text
           value (a Coding, a string, a boolean, None), with the per-patient engine's objects; it
           must read nothing but the value. Numbers and quantities are ``defer``, or ``bad`` with
-          ``numbers="unreadable"`` (when ``read`` would return None for every number);
+          ``numbers="unreadable"`` (when ``read`` would return None for every number), or read by
+          ``read`` too with ``numbers="read"``: once per distinct quantity (a ``Quantity`` of the
+          value, unit and comparator, all it holds) or plain number (given as a float);
         * with neither: ``readable`` is ``defer``.
 
         ``match(codes) -> bool`` replaces the value set's own test of an Observation's codings
@@ -150,8 +152,8 @@ class SqlContext:
         Returns a relation name for FROM."""
         compiler, plan = self._compiler, self._compiler.plan
         matcher = self._trial.matchers[valueset]
-        if numbers not in ("defer", "unreadable"):
-            raise ValueError(f"numbers must be 'defer' or 'unreadable', not {numbers!r}")
+        if numbers not in ("defer", "unreadable", "read"):
+            raise ValueError(f"numbers must be 'defer', 'unreadable' or 'read', not {numbers!r}")
         if unit is not None and read is not None:
             raise ValueError("give unit or read, not both")
         key = ("obs", id(matcher), unit, molar_mass, valence, id(read), numbers, id(match))
@@ -192,7 +194,20 @@ class SqlContext:
             reading = "vr.reading"
             other = "bad" if numbers == "unreadable" else "defer"
             readable = f"(CASE WHEN o.vkind = 'other' THEN COALESCE(vr.state, 'defer') ELSE '{other}' END)"
-            same = "vr.reading", "''"
+            if numbers == "read":
+                amounts, new = compiler.form_key(("read amounts", id(read), codes), read)
+                if new:
+                    for vkind, number, unit_, comparator in compiler.amounts(codes):
+                        value = (Quantity(number, unit_, comparator) if vkind == "qty"  # type: ignore[arg-type]
+                                 else number)
+                        plan.row("amount_reading", amounts, vkind, number, unit_, comparator, *_reading(read, value))
+                joins += (f" LEFT JOIN amount_reading AS ar ON ar.leaf = '{amounts}' AND ar.vkind = o.vkind "
+                          f"AND ar.number = o.number AND ar.unit IS NOT DISTINCT FROM o.unit "
+                          f"AND ar.comparator IS NOT DISTINCT FROM o.comparator")
+                reading = "(CASE WHEN o.vkind = 'other' THEN vr.reading ELSE ar.reading END)"
+                readable = ("(CASE WHEN o.vkind = 'other' THEN COALESCE(vr.state, 'defer') "
+                            "ELSE COALESCE(ar.state, 'defer') END)")
+            same = reading, "''"
         else:
             reading, readable, same = "CAST(NULL AS DOUBLE)", "'defer'", ("CAST(NULL AS DOUBLE)", "''")
         body = (f"SELECT o.*, {reading} AS reading, {readable} AS readable, {same[0]} AS same_num, "
@@ -201,38 +216,50 @@ class SqlContext:
         plan.ctes.append((name, body))
         return name
 
-    def records(self, kind: str, valueset: str, *, match: Callable[[Any], bool | None] | None = None) -> str:
+    def records(self, kind: str, valueset: str, *, match: Callable[[Any], bool | None] | None = None,
+                label: Callable[[Any], str | None] | None = None) -> str:
         """The patient's records of ``kind`` (``condition``, ``medication``, ``procedure``,
         ``immunization``, ``allergy``) in the trial's value set ``valueset``, one row each
         (``fact_record``'s columns: ``ord``, ``pos``, ``status``, ``verification``, ``clinical``,
-        ``begin``, ``end``, ``end_unknown``), with ``undecided``: the record cannot be judged
+        ``begin``, ``end``, ``end_unknown``, ``start``: a medication's own start, NULL where the source gives none; ``first_lo``..``first_hi`` and ``last_lo``..``last_hi``, the days it may have begun on and last applied on, ``engine.spans.span_of``), with ``undecided``: the record cannot be judged
         (text only, codes of another system, an unconfirmed diagnosis: ``assess_record``'s
         ``why``). Statuses are not filtered: that is the form's to say, as its function does.
 
         ``match(record) -> True | False | None`` replaces the search's own judgement: it is called
         once per distinct (codes, ingredients, verificationStatus) and must read nothing else;
-        None: undecided. Returns a relation name for FROM."""
+        None: undecided.
+
+        ``label(record) -> str | None`` adds a column ``label``, computed the same way (once per
+        distinct record, reading nothing else): what a form groups or tells records apart by (a
+        drug's name, a class). Returns a relation name for FROM."""
         compiler, plan = self._compiler, self._compiler.plan
         matcher = self._trial.matchers[valueset]
-        key = ("rec", kind, id(matcher), id(match))
+        key = ("rec", kind, id(matcher), id(match), id(label))
         found = compiler.forms.get(key)
         if found is not None:
             return found[0]
-        rows, _ = compiler.form_key(key, (matcher, match))
+        rows, _ = compiler.form_key(key, (matcher, match, label))
         for rkey, rkind, rec in compiler.recordkeys():
             if rkind != kind:
                 continue
             if match is None:
                 finding = assess_record(rec, kind, [matcher], [])
-                if finding is not None:
-                    plan.row("rec_match", rows, rkey, bool(finding.why), None)
+                if finding is None:
+                    continue
+                plan.row("rec_match", rows, rkey, bool(finding.why), None)
             else:
                 judged = match(rec)
-                if judged is None or judged:
-                    plan.row("rec_match", rows, rkey, judged is None, None)
+                if not (judged is None or judged):
+                    continue
+                plan.row("rec_match", rows, rkey, judged is None, None)
+            if label is not None:
+                plan.row("record_label", rows, rkey, label(rec))
         name = f"fr{len(compiler.forms)}"
-        body = (f"SELECT r.*, m.undecided FROM fact_record AS r "
-                f"JOIN rec_match AS m ON m.key = r.key AND m.leaf = '{rows}' WHERE r.kind = {_lit(kind)}")
+        labelled = ("" if label is None else
+                    f" LEFT JOIN record_label AS l ON l.leaf = '{rows}' AND l.key = r.key")
+        body = (f"SELECT r.*, m.undecided{'' if label is None else ', l.label'}, {_span_sql(self.day)} "
+                f"FROM fact_record AS r "
+                f"JOIN rec_match AS m ON m.key = r.key AND m.leaf = '{rows}'{labelled} WHERE r.kind = {_lit(kind)}")
         compiler.forms[key] = (name, body)
         plan.ctes.append((name, body))
         return name
@@ -274,6 +301,29 @@ class SqlContext:
     def _join(self, name: str) -> None:
         if name not in self.joins:
             self.joins.append(name)
+
+
+def _span_sql(day: str) -> str:
+    """A record's ``first_lo``, ``first_hi``, ``last_lo``, ``last_hi`` on the as-of date
+    (``engine.spans.span_of``; ``compile``'s records relation says the same)."""
+    from trialrules.language.statuses import ONGOING
+
+    status = "COALESCE(r.clinical, r.status)"
+    ongoing = f"(r.begin IS NOT NULL AND ({status} IS NULL OR {status} IN ({', '.join(_lit(v) for v in sorted(ONGOING))})))"
+    return (f"r.begin AS first_lo, "
+            f"CASE WHEN r.\"end\" IS NOT NULL AND r.\"end\" < COALESCE(r.begin_latest, r.begin) THEN r.\"end\" "
+            f"ELSE COALESCE(r.begin_latest, r.begin) END AS first_hi, "
+            f"CASE WHEN r.\"end\" IS NOT NULL THEN LEAST(GREATEST(COALESCE(r.end_earliest, r.\"end\"), "
+            f"COALESCE(r.begin, r.end_earliest, r.\"end\")), {day}) "
+            f"WHEN r.end_unknown AND r.kind <> 'condition' AND {ongoing} THEN {day} "
+            f"WHEN r.end_unknown THEN CASE WHEN r.begin IS NOT NULL THEN LEAST(r.begin, {day}) END "
+            f"WHEN r.kind IN ('condition', 'medication') AND {ongoing} THEN {day} "
+            f"ELSE CASE WHEN r.begin IS NOT NULL THEN LEAST(r.begin, {day}) END END AS last_lo, "
+            f"CASE WHEN r.\"end\" IS NOT NULL THEN LEAST(r.\"end\", {day}) "
+            f"WHEN r.end_unknown AND r.begin IS NOT NULL THEN {day} "
+            f"WHEN r.kind IN ('condition', 'medication') AND {ongoing} THEN {day} "
+            f"ELSE CASE WHEN r.begin IS NOT NULL THEN LEAST(COALESCE(r.begin_latest, r.begin), {day}) END "
+            f"END AS last_hi")
 
 
 def _window(window: Window | Mapping[str, Any] | int | None) -> Window | None:
@@ -358,13 +408,33 @@ def leaf_sql(form: SqlValue, derived: str, op: str, limit: float, factor: float)
     return (f"CASE WHEN COALESCE({derived}.dfr, TRUE) THEN 3 WHEN {derived}.unk IS NULL THEN 3 "
             f"WHEN {derived}.unk THEN 1 "
             f"WHEN {derived}.x IS NULL OR NOT ({x} BETWEEN {-_FINITE!r} AND {_FINITE!r}) THEN 3 "
-            f"WHEN {near} THEN 3 WHEN {x} {sql_op} {bound!r} THEN 2 ELSE 0 END")
+            f"WHEN {near} THEN 3 WHEN {derived}.cmp IS NOT NULL THEN {_bound_sql(derived, x, op, bound)} "
+            f"WHEN {x} {sql_op} {bound!r} THEN 2 ELSE 0 END")
+
+
+def _bound_sql(derived: str, x: str, op: str, limit: float) -> str:
+    """A bound (``cmp``: ``<5`` is any value below 5) against ``op limit``, as ``latest.compare``
+    judges it: met when every value the bound allows meets it, not met when none does, else
+    unknown. Whether an interval lies within or apart from another depends only on where the
+    bound lies against the limit (below, on, above), so the evaluator's own
+    ``compare_intervals`` is asked once per comparator for each of the three."""
+    from trialrules.engine.latest import compare_intervals
+    from trialrules.language.models import MET, NOT_MET
+
+    code = {MET: 2, NOT_MET: 0, None: 1}
+    cases = []
+    for cmp in ("<", "<=", ">", ">="):
+        below, on, above = (code[compare_intervals(v, cmp, op, 1.0)] for v in (0.0, 1.0, 2.0))
+        cases.append(f"WHEN '{cmp}' THEN (CASE WHEN {x} < {limit!r} THEN {below} WHEN {x} = {limit!r} THEN {on} "
+                     f"ELSE {above} END)")
+    return f"(CASE {derived}.cmp {' '.join(cases)} ELSE 3 END)"
 
 
 def derived_sql(form: SqlValue, joins: list[str]) -> str:
-    """The relation of a form's value for every patient: ``ord``, ``x``, ``unk``, ``dfr``."""
+    """The relation of a form's value for every patient: ``ord``, ``x``, ``unk``, ``dfr``, ``cmp``."""
     joined = "".join(f" LEFT JOIN {j} ON {j}.ord = p.ord" for j in joins)
-    return (f"SELECT p.ord, CAST(({form.value}) AS DOUBLE) AS x, ({form.unknown}) AS unk, ({form.defer}) AS dfr "
+    return (f"SELECT p.ord, CAST(({form.value}) AS DOUBLE) AS x, ({form.unknown}) AS unk, ({form.defer}) AS dfr, "
+            f"CAST(({form.comparator}) AS VARCHAR) AS cmp "
             f"FROM fact_patient AS p{joined}")
 
 

@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from trialrules import Evidence
-from trialrules.functions import DerivedValue, FunctionContext, record_span
+from trialrules.functions import DerivedValue, FunctionContext, SqlValue, record_span
 from trialrules.language.statuses import MEDICATION_NOT_TAKEN
 
-__all__ = ["course_days"]
+__all__ = ["course_days", "course_days_sql"]
 
 def course_days(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
     """Days the current course of the value set's drugs has run up to the as-of date.
@@ -92,3 +92,47 @@ def _name(med: Any) -> str:
         if c.display:
             return str(c.display)
     return str((*med.codes, *med.ingredients)[0].code) if (med.codes or med.ingredients) else "a medication"
+
+
+def course_days_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
+    """SQL form of :func:`course_days` (docs/plugin-guide.md, "SQL forms"), for every patient.
+
+    The value set's taken medications (the records the value set judges; text-only ones are
+    skipped, as the function skips them) become spans from their first to their last day
+    (the context's ``first_lo``/``last_lo``, ``engine.spans``); spans that overlap or touch are
+    one course (gaps and islands: a span starts a new course when it starts more than a day
+    after every earlier span ended). A patient with a record whose days are not exact (a
+    partial date, an end not given: the function then measures a shortest and a longest
+    reading) is left to the Python function.
+    """
+    day = q.day
+    recent = q.literal(q.as_of - dt.timedelta(days=int(args.get("recent_days", 28))))
+    meds = q.records("medication", str(args.get("valueset", "immunosuppressants")))
+    taken = f"NOT m.undecided AND NOT COALESCE(m.status IN {q.literals(MEDICATION_NOT_TAKEN)}, FALSE)"
+    course = q.per_patient(f"""SELECT ord,
+       MAX(CASE WHEN no_start THEN 1 ELSE 0 END) = 1 AS undated,
+       MAX(CASE WHEN NOT no_start AND NOT exact THEN 1 ELSE 0 END) = 1 AS inexact,
+       COALESCE(MAX(CASE WHEN course_end >= {recent} THEN DATE_DIFF('day', course_start, course_end) END), 0) AS days
+FROM (
+  SELECT ord, no_start, exact,
+         MIN(start) OVER (PARTITION BY ord, course) AS course_start,
+         MAX(last_day) OVER (PARTITION BY ord, course) AS course_end
+  FROM (
+    SELECT ord, no_start, exact, start, last_day,
+           SUM(CASE WHEN start IS NOT NULL AND (ended IS NULL OR DATE_DIFF('day', ended, start) > 1) THEN 1 ELSE 0 END)
+             OVER (PARTITION BY ord ORDER BY start NULLS LAST ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS course
+    FROM (
+      SELECT ord, no_start, exact, start, last_day,
+             MAX(last_day) OVER (PARTITION BY ord ORDER BY start NULLS LAST
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ended
+      FROM (SELECT m.ord, m.start IS NULL OR m.first_lo IS NULL OR m.last_lo IS NULL AS no_start,
+                   COALESCE(m.first_lo = m.first_hi AND m.last_lo = m.last_hi, FALSE) AS exact,
+                   m.first_lo AS start, GREATEST(m.last_lo, m.first_lo) AS last_day
+            FROM {meds} AS m
+            WHERE {taken} AND NOT COALESCE(m.first_lo > {day}, FALSE)) AS s
+    ) AS e
+  ) AS c
+) AS g
+GROUP BY ord""")
+    return SqlValue(f"COALESCE({course}.days, 0)", unknown=f"COALESCE({course}.undated, FALSE)",
+                    defer=f"COALESCE({course}.inexact, FALSE)", exact=True)

@@ -25,14 +25,17 @@ def trialrules_register_functions(registry):
         "cea_car_t_positive_pregnancy_test",
         pregnancy.positive_pregnancy_test,
         description="positive pregnancy test (1) or not (0; also when no test is on record)",
+        sql=pregnancy.positive_pregnancy_test_sql,
     )
     registry.add_function(
         "cea_car_t_negative_pregnancy_test",
         pregnancy.negative_pregnancy_test,
         description="negative pregnancy test (1) or not (0; also when no test is on record)",
+        sql=pregnancy.negative_pregnancy_test_sql,
     )
     registry.add_function(
         "cea_car_t_course_days",
         courses.course_days,
         description="days the current course of a drug class has run (0 when none is taken recently)",
+        sql=courses.course_days_sql,
     )

@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from trialrules import Coding, Evidence, Quantity
-from trialrules.functions import DerivedValue, FunctionContext
+from trialrules.functions import DerivedValue, FunctionContext, SqlValue
 from trialrules.language import qualitative, units
 
-__all__ = ["classify_latest_test", "negative_pregnancy_test", "positive_pregnancy_test"]
+__all__ = ["classify_latest_test", "negative_pregnancy_test", "negative_pregnancy_test_sql",
+           "positive_pregnancy_test", "positive_pregnancy_test_sql"]
 
 #: hCG results are compared in this unit; the core converts every UCUM form of it
 #: (m[IU]/mL, [iU]/L, u[IU]/mL, ...).
@@ -42,7 +43,11 @@ def _evidence(obs: Any) -> Evidence:
 
 def _read(obs: Any) -> tuple[Any, str]:
     """One pregnancy test as "positive" / "negative", or (None, why it cannot be read)."""
-    value = obs.value
+    return _read_value(obs.value)
+
+
+def _read_value(value: Any) -> tuple[Any, str]:
+    """A test's value as :func:`_read` reads it (the SQL form reads coded and text values so)."""
     if isinstance(value, Quantity):
         if not value.unit or not units.is_convertible(value.unit, _HCG_UNIT):
             return None, f"hCG in {value.unit!r} cannot be read"
@@ -105,3 +110,40 @@ def negative_pregnancy_test(ctx: FunctionContext, args: Mapping[str, Any]) -> De
     if status == "unreadable":
         return DerivedValue(value=None, evidence=ev, reason=reason)
     return DerivedValue(value=1 if status == "negative" else 0, evidence=ev, reason=reason)
+
+
+# --------------------------------------------------------------------------
+# SQL forms (docs/plugin-guide.md, "SQL forms"): the compiled population screening's
+# version of the two functions above, for every patient at once.
+# --------------------------------------------------------------------------
+
+#: How the SQL forms carry a reading: a number per reading of :func:`_read_value`.
+_SQL_READING = {"positive": 1.0, "negative": 0.0}
+
+
+def _sql_reading(value: Any) -> float | None:
+    """A result as :func:`_read` reads it (1 positive, 0 negative, None unreadable), called
+    once per distinct value (a coded or text result, a quantity) by the SQL context."""
+    reading, _ = _read_value(value)
+    return None if reading is None else _SQL_READING[reading]
+
+
+def _latest_test_sql(q: Any, days: int, wanted: str) -> SqlValue:
+    """``classify_latest_test`` for every patient: 1 where the newest test reads ``wanted``, 0
+    where it reads the other way or there is no test in the window, unknown where it cannot be
+    read. Each distinct result (coded, text, a quantitative hCG with its unit and comparator)
+    is read once, by :func:`_read_value` itself."""
+    latest = q.latest(q.observations("pregnancy_test", read=_sql_reading, numbers="read"), days)
+    # state "none" (no test in the window) is the value 0 here, not unknown
+    value = f"(CASE WHEN {latest.n} = 0 THEN 0 WHEN {latest.value} = {_SQL_READING[wanted]!r} THEN 1 ELSE 0 END)"
+    return SqlValue(value, unknown=f"({latest.state} = 'unknown')", defer=latest.defer, exact=True)
+
+
+def positive_pregnancy_test_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
+    """SQL form of :func:`positive_pregnancy_test`."""
+    return _latest_test_sql(q, int(args.get("window_days", 28)), "positive")
+
+
+def negative_pregnancy_test_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
+    """SQL form of :func:`negative_pregnancy_test`."""
+    return _latest_test_sql(q, int(args.get("window_days", 7)), "negative")

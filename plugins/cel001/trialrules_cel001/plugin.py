@@ -22,14 +22,17 @@ def trialrules_register_functions(registry):
         "cel001_lines_of_therapy",
         therapy.lines_of_therapy,
         description="lines of systemic anticancer therapy",
+        sql=therapy.lines_of_therapy_sql,
     )
     registry.add_function(
         "cel001_serum_hcg_negative",
         therapy.serum_hcg_negative,
         description="serum pregnancy test negative (1) or positive (0)",
+        sql=therapy.serum_hcg_negative_sql,
     )
     registry.add_function(
         "cel001_viral_load_detectable",
         serology.viral_load_detectable,
         description="viral load detectable (1) or not (0), a number judged against its own range",
+        sql=serology.viral_load_detectable_sql,
     )

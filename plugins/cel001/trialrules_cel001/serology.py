@@ -7,14 +7,15 @@ since the protocol gives no threshold. Source: ClinicalTrials.gov record of CEL0
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from trialrules import Coding, Evidence, Quantity
-from trialrules.functions import DerivedValue, FunctionContext
+from trialrules.functions import DerivedValue, FunctionContext, SqlValue
 from trialrules.language import units
 
-__all__ = ["viral_load_detectable"]
+__all__ = ["viral_load_detectable", "viral_load_detectable_sql"]
 
 _DETECTED = frozenset({"positive", "detected", "reactive"})
 _NOT_DETECTED = frozenset({"negative", "not detected", "undetectable", "non-reactive", "nonreactive"})
@@ -45,13 +46,29 @@ def _reader(ctx: FunctionContext) -> Any:
                     return 1, ""
                 return None, f"{value.comparator}{value.value:g} may be on either side of {limit:g}"
             return (1 if value.value > limit else 0), ""
-        shown = (value.display or value.code) if isinstance(value, Coding) else str(value)
-        text = shown.strip().casefold()
-        if (isinstance(value, Coding) and positives.matches(value)) or text in _DETECTED:
-            return 1, ""
-        if (isinstance(value, Coding) and negatives.matches(value)) or text in _NOT_DETECTED:
-            return 0, ""
-        return None, f"{shown!r} cannot be read as detected or not"
+        return _read_coded(value, positives, negatives)
+
+    return read
+
+
+def _read_coded(value: Any, positives: Any, negatives: Any) -> tuple[Any, str]:
+    """A coded or text viral load: 1 detected, 0 not, or (None, why)."""
+    shown = (value.display or value.code) if isinstance(value, Coding) else str(value)
+    text = shown.strip().casefold()
+    if (isinstance(value, Coding) and positives.matches(value)) or text in _DETECTED:
+        return 1, ""
+    if (isinstance(value, Coding) and negatives.matches(value)) or text in _NOT_DETECTED:
+        return 0, ""
+    return None, f"{shown!r} cannot be read as detected or not"
+
+
+@functools.cache
+def _coded_reader(positives: Any, negatives: Any) -> Callable[[Any], float | None]:
+    """:func:`_read_coded` as the SQL context calls it (one function per pair of value sets, so
+    that each distinct value is read once)."""
+    def read(value: Any) -> float | None:
+        found, _ = _read_coded(value, positives, negatives)
+        return None if found is None else float(found)
 
     return read
 
@@ -71,6 +88,17 @@ def viral_load_detectable(ctx: FunctionContext, args: Mapping[str, Any]) -> Deri
     when = ", ".join(sorted({o.date.isoformat() for o in found.results if o.date}))
     word = "detectable" if found.value else "not detectable"
     return DerivedValue(found.value, None, evidence, f"{concept.replace('_', ' ')} on {when}: {word}")
+
+
+def viral_load_detectable_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
+    """SQL form of :func:`viral_load_detectable` (docs/plugin-guide.md, "SQL forms"): the newest
+    result in the window by the context's latest-value rule, a coded or text result read as
+    the function reads it. A number is judged against the observation's own reference ranges,
+    which the fact tables do not keep as the function reads them: where the newest results
+    hold a number, the Python function decides."""
+    read = _coded_reader(q.valueset("positive_results"), q.valueset("negative_results"))
+    latest = q.latest(q.observations(str(args["concept"]), read=read), int(args.get("days", 28)))
+    return SqlValue(latest.value, unknown=latest.unknown, defer=latest.defer, exact=True)
 
 
 def _evidence(obs: Any) -> Evidence:

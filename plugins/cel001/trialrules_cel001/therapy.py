@@ -11,13 +11,22 @@ or text result or as a number (inclusion criterion 8).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from trialrules import Coding, Evidence, Quantity
-from trialrules.functions import READINGS_BUDGET, DerivedValue, FunctionContext, Span, record_span, span_days
+from trialrules.functions import (
+    READINGS_BUDGET,
+    DerivedValue,
+    FunctionContext,
+    Span,
+    SqlValue,
+    record_span,
+    span_days,
+)
 from trialrules.language import qualitative, units
 from trialrules.language.statuses import MEDICATION_NOT_TAKEN
 
@@ -194,6 +203,96 @@ def _lines(dated: list[tuple[dt.date, dt.date, str, Any]]) -> list[list[tuple[dt
     return lines
 
 
+@functools.cache
+def _drug_labels(matcher: Any) -> tuple[Callable[[Any], str | None], Callable[[Any], str | None]]:
+    """The SQL form's per-record labels for one value set: the drug (``_drug_key``) and
+    whether it is a monoclonal antibody ("1") or not ("0"); None for a record without codes
+    (one the value set cannot judge: the function names no drug for it). One pair per value
+    set, so the context computes each once per distinct record."""
+    def drug(med: Any) -> str | None:
+        return _drug_key(med, matcher) if (med.codes or med.ingredients) else None
+
+    def antibody(med: Any) -> str | None:
+        key = drug(med)
+        return None if key is None else "1" if _is_antibody(key, med) else "0"
+
+    return drug, antibody
+
+
+def lines_of_therapy_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
+    """SQL form of :func:`lines_of_therapy` (docs/plugin-guide.md, "SQL forms"), for every patient.
+
+    The drugs started on one day are one step; steps are walked in date order by a recursive
+    query carrying the current line's first day and the count. The regimen the function keeps
+    as a set is not carried: a step's drugs are all in the regimen exactly when each of them
+    had been started before, on or after the line's first day, so each step carries the
+    earliest of its drugs' previous start days (``seen``; 0001-01-01 for a drug never started
+    before), and "not in the regimen" is ``seen < line start``. The gap before a step and the
+    antibody add-on need only the steps before it (window functions).
+    Records are read by the days the context gives (``first_lo``, ``last_lo``: ``engine.spans``).
+    The count is a lower bound (the function's ``>=``) when an undated record or one the
+    value set cannot judge is in the history. A patient with a dated record whose days are
+    not exact (a partial date, an end not given: the function then counts every reading) is
+    left to the Python function.
+    """
+    valueset = str(args.get("valueset", "systemic_anticancer_therapy"))
+    drug, antibody = _drug_labels(q.valueset(valueset))
+    day = q.day
+    drugs = q.records("medication", valueset, label=drug)
+    antibodies = q.records("medication", valueset, label=antibody)
+    taken = f"NOT COALESCE(d.status IN {q.literals(MEDICATION_NOT_TAKEN)}, FALSE)"
+    never = q.literal(dt.date.min)
+    t = f"{drugs}_lot"  # names of this query's own relations
+    new_line = (f"(DATE_DIFF('day', s.ended, s.start) > {GAP_DAYS} "
+                f"OR (DATE_DIFF('day', w.line_start, s.start) > {REGIMEN_DAYS} AND s.seen < w.line_start "
+                f"AND NOT (s.ended >= s.start AND s.all_antibodies)))")
+    lines = q.per_patient(f"""WITH RECURSIVE
+{t}_given AS (
+  SELECT d.ord, d.first_lo AS start, GREATEST(d.first_lo, d.last_lo) AS last_day, d.label AS drug,
+         a.label = '1' AS antibody
+  FROM {drugs} AS d JOIN {antibodies} AS a ON a.ord = d.ord AND a.pos = d.pos
+  WHERE {taken} AND NOT d.undecided AND d.first_lo IS NOT NULL AND d.last_lo IS NOT NULL AND d.first_lo <= {day}
+),
+{t}_steps AS (
+  SELECT s.ord, s.start, s.all_antibodies, f.seen,
+         ROW_NUMBER() OVER (PARTITION BY s.ord ORDER BY s.start) AS i,
+         MAX(s.step_end) OVER (PARTITION BY s.ord ORDER BY s.start
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ended
+  FROM (SELECT ord, start, MAX(last_day) AS step_end,
+               MIN(CASE WHEN antibody THEN 1 ELSE 0 END) = 1 AS all_antibodies
+        FROM {t}_given GROUP BY ord, start) AS s
+  JOIN (SELECT ord, start, MIN(before) AS seen
+        FROM (SELECT ord, start, COALESCE(LAG(start) OVER (PARTITION BY ord, drug ORDER BY start), {never}) AS before
+              FROM (SELECT DISTINCT ord, start, drug FROM {t}_given) AS u) AS b
+        GROUP BY ord, start) AS f
+    ON f.ord = s.ord AND f.start = s.start
+),
+{t}_walk AS (
+  SELECT ord, i, start AS line_start, 1 AS n FROM {t}_steps WHERE i = 1
+  UNION ALL
+  SELECT w.ord, s.i, CASE WHEN {new_line} THEN s.start ELSE w.line_start END,
+         w.n + CASE WHEN {new_line} THEN 1 ELSE 0 END
+  FROM {t}_walk AS w JOIN {t}_steps AS s ON s.ord = w.ord AND s.i = w.i + 1
+)
+SELECT ord, MAX(n) AS n FROM {t}_walk GROUP BY ord""")
+    flags = q.per_patient(f"""SELECT d.ord,
+       MAX(CASE WHEN NOT d.undecided AND d.first_lo IS NOT NULL AND d.last_lo IS NOT NULL AND d.first_lo <= {day}
+                THEN 1 ELSE 0 END) = 1 AS dated,
+       MAX(CASE WHEN NOT d.undecided AND d.first_lo IS NOT NULL AND d.last_lo IS NOT NULL AND d.first_lo <= {day}
+                     AND NOT COALESCE(d.first_lo = d.first_hi AND d.last_lo = d.last_hi, FALSE)
+                THEN 1 ELSE 0 END) = 1 AS inexact,
+       MAX(CASE WHEN (NOT d.undecided AND (d.first_lo IS NULL OR d.last_lo IS NULL))
+                     OR (d.undecided AND COALESCE(COALESCE(d.start, d."end") <= {day}, TRUE))
+                THEN 1 ELSE 0 END) = 1 AS bound
+FROM {drugs} AS d WHERE {taken}
+GROUP BY d.ord""")
+    # no dated line: the function's value is None; with undated or unjudgeable records beside
+    # the dated ones, the count is a lower bound (">=")
+    dated = f"COALESCE({flags}.dated, FALSE)"
+    return SqlValue(f"{lines}.n", unknown=f"NOT {dated}", defer=f"({dated} AND {flags}.inexact)", exact=True,
+                    comparator=f"(CASE WHEN {flags}.bound THEN '>=' END)")
+
+
 #: hCG results are compared in this unit; the core converts every UCUM form of it
 #: (m[IU]/mL, [iU]/L, u[IU]/mL, ...).
 _HCG_UNIT = "[IU]/L"
@@ -201,7 +300,11 @@ _HCG_UNIT = "[IU]/L"
 
 def _hcg_reading(obs: Any, cutoff: float) -> tuple[Any, str]:
     """One serum hCG as (1 negative / 0 positive, shown), or (None, why it cannot be read)."""
-    value = obs.value
+    return _hcg_value_reading(obs.value, cutoff)
+
+
+def _hcg_value_reading(value: Any, cutoff: float) -> tuple[Any, str]:
+    """A serum hCG's value as :func:`_hcg_reading` reads it."""
     if isinstance(value, Quantity):
         if not value.unit or not units.is_convertible(value.unit, _HCG_UNIT):
             return None, f"hCG in {value.unit!r} cannot be read"
@@ -221,6 +324,26 @@ def _hcg_reading(obs: Any, cutoff: float) -> tuple[Any, str]:
         return 0, ""
     return None, f"the result {value.display or value.code if isinstance(value, Coding) else value!r} " \
                  "is neither positive nor negative"
+
+
+@functools.cache
+def _hcg_reader(cutoff: float) -> Callable[[Any], float | None]:
+    """:func:`_hcg_value_reading` at one cut-off, as the SQL context calls it (once per distinct
+    value: a coded or text result, a quantity with its unit and comparator)."""
+    def read(value: Any) -> float | None:
+        found, _ = _hcg_value_reading(value, cutoff)
+        return None if found is None else float(found)
+
+    return read
+
+
+def serum_hcg_negative_sql(q: Any, args: Mapping[str, Any]) -> SqlValue:
+    """SQL form of :func:`serum_hcg_negative`: the newest serum hCG in the window (the context's
+    latest-value rule), each distinct result read by the function's own reading."""
+    read = _hcg_reader(float(args.get("cutoff", 5)))
+    latest = q.latest(q.observations(str(args.get("concept", "hcg_serum")), read=read, numbers="read"),
+                      int(args.get("days", 7)))
+    return SqlValue(latest.value, unknown=latest.unknown, defer=latest.defer, exact=True)
 
 
 def serum_hcg_negative(ctx: FunctionContext, args: Mapping[str, Any]) -> DerivedValue:
