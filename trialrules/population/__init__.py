@@ -125,11 +125,11 @@ def engine_note(engine: Engine, trial_ids: Sequence[str], engine_name: str, summ
         from trialrules.population.compile import compiles
 
         functions = engine.registry.functions
-        calls = [c for c in calls if c not in functions or not compiles(functions[c])]
+        calls = [c for c in calls if c not in functions or not compiles(functions[c], engine_name)]
         text = (f"engine {engine_name}: the trials' rules run as SQL; the per-patient evaluator decides, in this "
                 "process, for the patients whose verdict needs them, the rule nodes SQL leaves open")
         if calls:
-            text += f" (the functions {', '.join(calls)}, which have no SQL form)"
+            text += f" (the functions {', '.join(calls)}, which have no SQL form on this engine)"
         return text
     where = "on Spark's executors" if engine_name == "spark" else "in this process"
     text = (f"engine {engine_name}: SQL selects each patient's observations by the trials' value sets; "

@@ -26,15 +26,16 @@ from trialrules.engine.patient import PatientIndex
 from trialrules.functions import FunctionContext
 from trialrules.language.models import CriterionResult, InputFailure, evolve
 from trialrules.population.backends import SELECT_OBSERVATIONS
-from trialrules.population.compile import CODE, RESULT, Compiler, Plan
+from trialrules.population.compile import CODE, RESULT, Compiler, Plan, forms_on
 from trialrules.population.facts import facts
 from trialrules.population.judged import Judged, trial_codes
 from trialrules.population.store import Store
 from trialrules.results import ScreeningResult
 
 
-def plan_for(store: Store, engine: Engine, trial_ids: Sequence[str], as_of: dt.date) -> tuple[Plan, str]:
-    compiler = Compiler(facts(store), as_of)
+def plan_for(store: Store, engine: Engine, trial_ids: Sequence[str], as_of: dt.date,
+             forms: bool = True) -> tuple[Plan, str]:
+    compiler = Compiler(facts(store), as_of, forms)
     for tid in trial_ids:
         compiler.add_trial(engine.compiled(tid))
     return compiler.plan, compiler.sql()
@@ -44,7 +45,7 @@ def summary_records(store: Store, engine: Engine, trial_ids: Sequence[str], as_o
                     on_error: Callable[[InputFailure], None], engine_name: str = "duckdb",
                     spark_master: str | None = None, stats: dict[str, int] | None = None) -> Iterator[Any]:
     """Each patient's csv results, in the reader's order, its failures in place."""
-    plan, query = plan_for(store, engine, trial_ids, as_of)
+    plan, query = plan_for(store, engine, trial_ids, as_of, forms_on(engine_name))
     sql = open_session(store, engine, trial_ids, plan, engine_name, spark_master)
     try:
         sql.create("verdict", query)
